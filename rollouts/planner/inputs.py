@@ -287,6 +287,7 @@ class ReplicaSetView:
     generation: int = 0
     observed_generation: int = 0
     deleting: bool = False
+    min_ready_seconds: int = 0
     replica_failure: Mapping[str, Any] | None = None
 
     @classmethod
@@ -317,6 +318,7 @@ class ReplicaSetView:
             generation=as_int(metadata.get("generation"), 0),
             observed_generation=as_int(status.get("observedGeneration"), 0),
             deleting=bool(metadata.get("deletionTimestamp")),
+            min_ready_seconds=as_int(spec.get("minReadySeconds"), 0),
             replica_failure=failure,
         )
 
