@@ -120,6 +120,26 @@ class KubeModel(BaseModel):
         """The manifest as the API expects it: camelCase keys, no ``None`` values added."""
         return self.model_dump(by_alias=True, exclude_none=True)
 
+    def unknown_fields(self) -> list[str]:
+        """Paths (``spec.strategy.canary.futureKnob``) of fields no model declares, e.g. for lint."""
+        found = [_join(key) for key in self.model_extra or {}]
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            key = field.alias or name
+            if isinstance(value, KubeModel):
+                found += [_join(key, path) for path in value.unknown_fields()]
+            elif isinstance(value, list | dict):
+                items = value.items() if isinstance(value, dict) else enumerate(value)
+                for index, item in items:
+                    if isinstance(item, KubeModel):
+                        found += [_join(key, path, index) for path in item.unknown_fields()]
+        return found
+
+
+def _join(key: str, rest: str = "", index: int | str | None = None) -> str:
+    head = key if index is None else f"{key}[{index}]" if isinstance(index, int) else f"{key}.{index}"
+    return f"{head}.{rest}" if rest else head
+
 
 def _describe(kind: str, data: Mapping[str, Any], error: ValidationError) -> str:
     metadata = data.get("metadata") if isinstance(data, Mapping) else None
