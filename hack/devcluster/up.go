@@ -25,7 +25,7 @@ func runUp(args []string) error {
 	dir := fs.String("dir", "", "cluster directory (required): state, logs, kubeconfig, etcd data")
 	nodes := fs.Int("nodes", 3, "number of fake nodes")
 	apiserverPort := fs.Int("apiserver-port", 0, "API server port on 127.0.0.1; 0 picks a free one")
-	nodePrefix := fs.String("node-name-prefix", "devcluster-node-", "node names are this prefix plus 1..N")
+	nodePrefix := fs.String("node-name-prefix", "devcluster-node-", "node names are this prefix plus an index")
 	denyImages := fs.String("deny-images", "", "regular expression; pods whose image matches fail with ErrImagePull")
 	startTimeout := fs.Duration("start-timeout", 3*time.Minute, "how long each part may take to become healthy")
 	stopGrace := fs.Duration("stop-grace", 20*time.Second, "how long each part may take to exit after SIGTERM")
@@ -122,6 +122,7 @@ func prepare(layout cluster.Layout, ports cluster.Ports) error {
 		CACert: layout.CACert(), CAKey: layout.CAKey(),
 		ServingCert: layout.ServingCert(), ServingKey: layout.ServingKey(),
 		ServiceAccountKey: layout.ServiceAccountKey(), ServiceAccountPub: layout.ServiceAccountPub(),
+		KubeletClientCert: layout.KubeletClientCert(), KubeletClientKey: layout.KubeletClientKey(),
 	}, pki.Names{
 		DNS: []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
 			"kubernetes.default.svc.cluster.local"},

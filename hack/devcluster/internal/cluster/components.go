@@ -128,6 +128,12 @@ func apiServerArgs(l Layout, p Ports) []string {
 		// Endpoints may not hold loopback addresses, and nothing inside the cluster dials the
 		// API through the `kubernetes` Service, so do not publish its endpoints at all.
 		"--endpoint-reconciler-type=none",
+		// `kubectl logs` reaches the fake kubelet's log server at the node's InternalIP; the API
+		// server authenticates with this certificate and, as upstream without
+		// --kubelet-certificate-authority, does not verify the kubelet's own.
+		"--kubelet-client-certificate=" + l.KubeletClientCert(),
+		"--kubelet-client-key=" + l.KubeletClientKey(),
+		"--kubelet-preferred-address-types=InternalIP,Hostname",
 		"--allow-privileged=true",
 		"--profiling=false",
 	}

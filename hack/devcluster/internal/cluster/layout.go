@@ -66,6 +66,12 @@ func (l Layout) ServiceAccountKey() string { return l.path("pki", "sa.key") }
 // ServiceAccountPub verifies service-account tokens.
 func (l Layout) ServiceAccountPub() string { return l.path("pki", "sa.pub") }
 
+// KubeletClientCert is the client certificate kube-apiserver presents to kubelets (logs, exec).
+func (l Layout) KubeletClientCert() string { return l.path("pki", "apiserver-kubelet-client.crt") }
+
+// KubeletClientKey is the key of KubeletClientCert.
+func (l Layout) KubeletClientKey() string { return l.path("pki", "apiserver-kubelet-client.key") }
+
 // TokenFile is kube-apiserver's --token-auth-file.
 func (l Layout) TokenFile() string { return l.path("pki", "tokens.csv") }
 

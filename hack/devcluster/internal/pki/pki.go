@@ -1,5 +1,6 @@
 // Package pki creates the devcluster's certificates and keys: a CA, the API server's serving
-// certificate signed by it, and the key pair that signs service-account tokens. ECDSA P-256 keeps
+// certificate and its client certificate for kubelets (both signed by the CA), and the key pair
+// that signs service-account tokens. ECDSA P-256 keeps
 // generation instant; everything is written as PEM files the Kubernetes flags accept. Existing
 // files are reused so a restarted cluster keeps working with kubeconfigs and tokens handed out
 // before.
@@ -23,7 +24,12 @@ import (
 // Paths says where each file goes.
 type Paths struct {
 	CACert, CAKey, ServingCert, ServingKey, ServiceAccountKey, ServiceAccountPub string
+	KubeletClientCert, KubeletClientKey                                          string
 }
+
+// KubeletClientSubject is who the API server is when it calls a kubelet: a cluster admin, as
+// kubeadm's apiserver-kubelet-client certificate.
+var KubeletClientSubject = pkix.Name{CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}}
 
 // Names are the subject alternative names of the serving certificate.
 type Names struct {
@@ -65,21 +71,19 @@ func generate(p Paths, names Names, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	servingKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	servingKey, servingDER, err := leaf(caCert, caKey, now, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "kube-apiserver"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:    names.DNS,
+		IPAddresses: names.IPs,
+	})
 	if err != nil {
 		return err
 	}
-	servingTemplate := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: "kube-apiserver"},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(validity),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     names.DNS,
-		IPAddresses:  names.IPs,
-	}
-	servingDER, err := x509.CreateCertificate(rand.Reader, servingTemplate, caCert, &servingKey.PublicKey, caKey)
+	clientKey, clientDER, err := leaf(caCert, caKey, now, &x509.Certificate{
+		Subject:     KubeletClientSubject,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
 	if err != nil {
 		return err
 	}
@@ -94,9 +98,12 @@ func generate(p Paths, names Names, now time.Time) error {
 	files := []pemFile{
 		{p.CACert, "CERTIFICATE", caDER, 0o644},
 		{p.ServingCert, "CERTIFICATE", servingDER, 0o644},
+		{p.KubeletClientCert, "CERTIFICATE", clientDER, 0o644},
 		{p.ServiceAccountPub, "PUBLIC KEY", saPub, 0o644},
 	}
-	for path, key := range map[string]*ecdsa.PrivateKey{p.CAKey: caKey, p.ServingKey: servingKey, p.ServiceAccountKey: saKey} {
+	for path, key := range map[string]*ecdsa.PrivateKey{
+		p.CAKey: caKey, p.ServingKey: servingKey, p.KubeletClientKey: clientKey, p.ServiceAccountKey: saKey,
+	} {
 		der, err := x509.MarshalECPrivateKey(key)
 		if err != nil {
 			return err
@@ -109,6 +116,20 @@ func generate(p Paths, names Names, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// leaf signs template (subject, usages, names filled in by the caller) with the CA.
+func leaf(ca *x509.Certificate, caKey *ecdsa.PrivateKey, now time.Time, template *x509.Certificate) (*ecdsa.PrivateKey, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	template.SerialNumber = serial()
+	template.NotBefore = now.Add(-time.Hour)
+	template.NotAfter = now.Add(validity)
+	template.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
+	der, err := x509.CreateCertificate(rand.Reader, template, ca, &key.PublicKey, caKey)
+	return key, der, err
 }
 
 type pemFile struct {
@@ -127,7 +148,10 @@ func verify(p Paths, names Names, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	for _, path := range []string{p.CAKey, p.ServingKey, p.ServiceAccountKey, p.ServiceAccountPub} {
+	if _, err := readCert(p.KubeletClientCert); err != nil {
+		return err
+	}
+	for _, path := range []string{p.CAKey, p.ServingKey, p.KubeletClientKey, p.ServiceAccountKey, p.ServiceAccountPub} {
 		if _, err := readPEM(path); err != nil {
 			return err
 		}
