@@ -390,8 +390,13 @@ def sort_key(name: str, values: list[Any]) -> Callable[[Any], Any]:
         return to_float
     if all(isinstance(value, str) for value in values):
         return str
-    odd = next(value for value in values if not (is_number(value) or isinstance(value, str)))
-    raise invalid(name, odd if values else None)
+    numbers_first = is_number(values[0])
+    odd = next(
+        value
+        for value in values
+        if is_number(value) != numbers_first or (not is_number(value) and not isinstance(value, str))
+    )
+    raise invalid(name, odd)
 
 
 def sort_order(name: str, args: list[Any], position: int) -> bool:

@@ -244,10 +244,11 @@ class _PatternParser:
 
     def parse_group_body(self, start: int) -> object | None:
         saved_flags = self.flags
-        if self.peek() == "?":
-            if self.pattern.startswith(("?P<", "?<"), self.pos) and not self.pattern.startswith(
-                "?<=", self.pos
-            ):
+        lookbehind = self.pattern.startswith(("?<=", "?<!"), self.pos)
+        if self.pattern.startswith("?:", self.pos):
+            self.pos += 2
+        elif self.peek() == "?":
+            if self.pattern.startswith(("?P<", "?<"), self.pos) and not lookbehind:
                 self.skip_group_name(start)
             else:
                 self.pos += 1
