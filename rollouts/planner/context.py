@@ -65,6 +65,7 @@ class PassContext:
     all_rss: list[ReplicaSetView] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     status: dict[str, Any] = field(default_factory=dict)
+    conditions: list[dict[str, Any]] = field(default_factory=list)
     revision: int = 0
 
     @classmethod
@@ -89,6 +90,7 @@ class PassContext:
             stable_rs=stable_rs,
             all_rss=all_rss,
             revision=ro.revision,
+            conditions=[dict(c) for c in ro.conditions],
         )
         context.status = {
             "restartedAt": ro.status.get("restartedAt"),

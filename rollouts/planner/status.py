@@ -57,7 +57,7 @@ _ALWAYS_KEPT = frozenset({"canary", "blueGreen", "currentStepIndex", "collisionC
 def base_status(ctx: PassContext, *, valid: bool = True) -> dict[str, Any]:
     """Counts and carried-over fields every status write starts from (Argo's ``calculateBaseStatus``)."""
     status = dict(ctx.status)
-    conditions = [dict(c) for c in ctx.ro.conditions]
+    conditions = [dict(c) for c in ctx.conditions]
     if valid:
         conditions = remove_condition(conditions, INVALID_SPEC)
     status.update(

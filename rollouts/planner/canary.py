@@ -1,0 +1,552 @@
+"""The canary pipeline (§3.1 "Canary pipeline", §3.3-§3.6): one pass from observed state to a Plan.
+
+`plan_canary` follows Argo's ``rolloutCanary`` stage by stage, and like it moves the rollout at
+most one step per pass: any stage that changed the world (a ReplicaSet resized, a pause added)
+ends the pass with a status write, and the next watch event or timer starts the next pass.
+
+A template or step change short-circuits everything: the status is reset (step 0, pauses and
+abort cleared) and nothing is scaled in that pass — which is also how a brand-new Rollout starts,
+since its step hash is still empty. Going back to the stable template skips the steps.
+
+Seams for later issues, each planned here and executed elsewhere: `SetTrafficWeight` (routers in
+`traffic`), `CreateAnalysisRun` (run specs in `analysis`), `CreateExperiment`. Pod restarts
+(§3.20), in-place ephemeral-metadata updates of existing ReplicaSets (§3.17), ping-pong services,
+step plugins and workloadRef scale-down are not planned yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from rollouts.planner.actions import CreateReplicaSet, DeleteReplicaSet, Plan, SetTrafficWeight
+from rollouts.planner.conditions import PROGRESSING, Reason, find_condition, new_condition, set_condition
+from rollouts.planner.context import PassContext, max_revision
+from rollouts.planner.inputs import (
+    Observed,
+    ReplicaSetView,
+    as_int,
+    as_mapping,
+    format_time,
+)
+from rollouts.planner.pause import CANARY_PAUSE_STEP, INCONCLUSIVE_ANALYSIS
+from rollouts.planner.prelude import is_scaling_event, start
+from rollouts.planner.replicas import (
+    CanaryTarget,
+    basic_canary_counts,
+    canary_target,
+    progress_threshold_met,
+    traffic_routed_counts,
+)
+from rollouts.planner.replicasets import new_replica_set_manifest
+from rollouts.planner.runs import reconcile_canary_analysis, reconcile_experiment
+from rollouts.planner.scaledown import (
+    canary_old_rs_decisions,
+    is_referenced,
+    revision_history_deletions,
+    unhealthy_cleanup,
+)
+from rollouts.planner.status import base_status, compute_conditions, finish
+from rollouts.planner.steps import (
+    StepFacts,
+    current_step,
+    pause_expires_at,
+    step_completed,
+    step_description,
+    step_kind,
+)
+from rollouts.planner.units import surge_and_unavailable
+from rollouts.planner.weights import desired_weight, weight_status, weight_update_message, weights_changed
+
+__all__ = ["plan_canary"]
+
+DEFAULT_DELAY_SECONDS: Final = 30
+
+
+def plan_canary(rollout: Mapping[str, Any], observed: Observed, now: datetime) -> Plan:
+    """Plan one reconcile pass of a canary Rollout (raw API dict) against what the shell observed."""
+    ctx, early = start(rollout, observed, now)
+    if early is not None:
+        return early
+    if is_scaling_event(ctx):
+        return _replicas_only(ctx)
+    return _pipeline(ctx)
+
+
+# -- inputs derived from spec and previous status
+
+
+def _canary(ctx: PassContext) -> Mapping[str, Any]:
+    return as_mapping(ctx.ro.canary)
+
+
+def _traffic_routed(ctx: PassContext) -> bool:
+    return ctx.ro.traffic_routing is not None
+
+
+def _explicit_abort_delay(ctx: PassContext) -> int | None:
+    value = _canary(ctx).get("abortScaleDownDelaySeconds")
+    return None if value is None else as_int(value, 0)
+
+
+def _surge_and_unavailable(ctx: PassContext) -> tuple[int, int]:
+    canary = _canary(ctx)
+    return surge_and_unavailable(
+        canary.get("maxSurge", "25"), canary.get("maxUnavailable", "25"), ctx.ro.replicas
+    )
+
+
+def _target(ctx: PassContext) -> CanaryTarget:
+    ro = ctx.ro
+    return canary_target(
+        steps=ro.steps,
+        step_index=ro.current_step_index,
+        stable_rs=ro.stable_rs,
+        current_pod_hash=ro.current_pod_hash,
+        promote_full=ro.promote_full,
+        aborted=ro.aborted,
+        traffic_routed=_traffic_routed(ctx),
+        abort_scale_down_delay_seconds=_explicit_abort_delay(ctx),
+        max_weight=ro.max_traffic_weight if _traffic_routed(ctx) else 100,
+    )
+
+
+def _desired_counts(ctx: PassContext, weights: Mapping[str, Any] | None) -> tuple[int, int]:
+    """``(newRS, stableRS)`` sizes for this pass (§3.4 or §3.5)."""
+    ro = ctx.ro
+    if _traffic_routed(ctx):
+        minimum = _canary(ctx).get("minPodsPerReplicaSet")
+        return traffic_routed_counts(
+            replicas=ro.replicas,
+            target=_target(ctx),
+            dynamic_stable_scale=ro.dynamic_stable_scale,
+            recorded_weights=weights,
+            aborted=ro.aborted,
+            min_pods_per_replica_set=None if minimum is None else as_int(minimum, 0),
+            max_weight=ro.max_traffic_weight,
+        )
+    surge, unavailable = _surge_and_unavailable(ctx)
+    return basic_canary_counts(
+        replicas=ro.replicas,
+        weight=_target(ctx).weight,
+        max_surge=surge,
+        max_unavailable=unavailable,
+        new_rs=ctx.new_rs,
+        stable_rs=ctx.stable_rs,
+        other_rss=ctx.other_rss,
+    )
+
+
+def _at_desired_counts(ctx: PassContext, weights: Mapping[str, Any] | None) -> bool:
+    """§3.3 "at desired counts": newRS sized and available (or past the progress threshold),
+    stable sized (unless dynamic), and for basic canary no other ReplicaSet serving."""
+    new_count, stable_count = _desired_counts(ctx, weights)
+    new_rs, stable_rs = ctx.new_rs, ctx.stable_rs
+    threshold = _canary(ctx).get("replicaProgressThreshold")
+    if new_rs is None or new_rs.spec_replicas != new_count:
+        return False
+    if not progress_threshold_met(new_rs.available, new_count, as_mapping(threshold) if threshold else None):
+        return False
+    if threshold is None and new_rs.available != new_count:
+        return False
+    if not (_traffic_routed(ctx) and ctx.ro.dynamic_stable_scale) and (
+        stable_rs is None or stable_rs.spec_replicas != stable_count or stable_rs.replicas != stable_count
+    ):
+        return False
+    return _traffic_routed(ctx) or sum(rs.available for rs in ctx.other_rss) == 0
+
+
+def _template_or_steps_changed(ctx: PassContext) -> bool:
+    ro = ctx.ro
+    if not ro.current_step_hash or ro.current_step_hash != ctx.observed.step_hash:
+        return True
+    return bool(ro.current_pod_hash) and ro.current_pod_hash != ctx.current_pod_hash
+
+
+def _rollback_within_window(ctx: PassContext) -> bool:
+    """§3.12: newRS is older than stable and fewer than ``rollbackWindow.revisions`` lie between."""
+    new_rs, stable_rs, window = ctx.new_rs, ctx.stable_rs, ctx.ro.rollback_window_revisions
+    if new_rs is None or stable_rs is None or window <= 0 or not new_rs.created_at < stable_rs.created_at:
+        return False
+    between = sum(
+        1
+        for rs in ctx.all_rss
+        if not rs.is_experiment_owned and new_rs.created_at < rs.created_at < stable_rs.created_at
+    )
+    return between < window
+
+
+# -- pipeline stages
+
+
+def _pipeline(ctx: PassContext) -> Plan:
+    if _template_or_steps_changed(ctx):
+        ctx.sync_new_rs_revision()
+        return _sync_status(ctx, changed=True)
+    _ensure_new_rs(ctx)
+    for rs in revision_history_deletions(ctx.other_rss, ctx.ro.revision_history_limit):
+        ctx.actions.append(DeleteReplicaSet(rs.name))
+    _reconcile_services(ctx)
+    weights = _reconcile_traffic(ctx)
+    experiment_phase = reconcile_experiment(ctx, ctx.status["canary"])
+    reconcile_canary_analysis(ctx, ctx.status["canary"])
+    if ctx.pause.add:
+        return _sync_status(ctx, experiment_phase=experiment_phase)
+    if not _scale_replica_sets(ctx, weights):
+        _reconcile_pause_step(ctx)
+    return _sync_status(ctx, experiment_phase=experiment_phase)
+
+
+def _ensure_new_rs(ctx: PassContext) -> None:
+    """Create newRS (with 0 pods) when missing, else keep its revision and annotations in sync."""
+    if ctx.new_rs is not None:
+        ctx.sync_new_rs_revision()
+        if find_condition(ctx.ro.conditions, PROGRESSING) is None:
+            message = Reason.FOUND_NEW_RS_MESSAGE.format(rs=ctx.new_rs.name)
+            condition = new_condition(PROGRESSING, "True", Reason.FOUND_NEW_RS, message, ctx.now)
+            ctx.conditions, _ = set_condition(ctx.conditions, condition)
+        return
+    ro = ctx.ro
+    pod_hash = ctx.observed.desired_pod_hash
+    revision = max_revision(ctx.older_rss) + 1
+    manifest = new_replica_set_manifest(
+        ro, pod_hash=pod_hash, revision=revision, distinct_stable=ctx.distinct_stable
+    )
+    name = manifest["metadata"]["name"]
+    ctx.actions.append(CreateReplicaSet(name, manifest))
+    ctx.set_rollout_revision(revision)
+    ctx.event("NewReplicaSetCreated", f"Created ReplicaSet {name} (revision {revision})")
+    message = Reason.NEW_RS_CREATED_MESSAGE.format(rs=name)
+    condition = new_condition(PROGRESSING, "True", Reason.NEW_RS_CREATED, message, ctx.now)
+    ctx.conditions, _ = set_condition(ctx.conditions, condition)
+    created = ReplicaSetView(
+        name=name,
+        pod_hash=pod_hash,
+        spec_replicas=0,
+        created_at=ctx.now,
+        annotations=dict(manifest["metadata"]["annotations"]),
+        min_ready_seconds=ro.min_ready_seconds,
+    )
+    ctx.all_rss.append(created)
+    ctx.new_rs = created
+
+
+def _reconcile_services(ctx: PassContext) -> None:
+    """Stable Service -> stableRS; canary Service -> newRS, or back to stable on a basic abort."""
+    canary = _canary(ctx)
+    stable_service, canary_service = (
+        str(canary.get("stableService", "")),
+        str(canary.get("canaryService", "")),
+    )
+    ctx.point_service(stable_service, ctx.stable_rs, require_available=True)
+    if ctx.pause.aborted and not _traffic_routed(ctx):
+        ctx.point_service(canary_service, ctx.stable_rs, require_available=True)
+        return
+    ctx.point_service(canary_service, ctx.new_rs, require_available=True)
+
+
+def _reconcile_traffic(ctx: PassContext) -> Mapping[str, Any] | None:
+    """§3.6: the weight for the routers this pass; returns the weights recorded for scaling newRS."""
+    ro = ctx.ro
+    if not _traffic_routed(ctx):
+        ctx.status["canary"].pop("weights", None)
+        return None
+    weight = desired_weight(
+        ro,
+        new_rs=ctx.new_rs,
+        stable_rs=ctx.stable_rs,
+        aborted=ctx.pause.aborted,
+        at_desired_counts=_at_desired_counts(ctx, None),
+    )
+    if ctx.pause.aborted and (weight == 0 or not ro.dynamic_stable_scale):
+        ctx.point_service(str(_canary(ctx).get("canaryService", "")), ctx.stable_rs, require_available=False)
+    canary_hash = ctx.new_rs.pod_hash if ctx.new_rs is not None else ""
+    stable_hash = ctx.stable_rs.pod_hash if ctx.stable_rs is not None else ""
+    ctx.actions.append(SetTrafficWeight(weight, canary_hash, stable_hash, ro.max_traffic_weight))
+    new_weights = weight_status(ro, weight, canary_hash, stable_hash)
+    previous = ro.recorded_weights
+    if weights_changed(previous, new_weights):
+        ctx.event("TrafficWeightUpdated", weight_update_message(previous, new_weights))
+        ctx.status["canary"]["weights"] = new_weights
+    return as_mapping(ctx.status["canary"].get("weights")) or None
+
+
+def _halted(ctx: PassContext) -> bool:
+    return ctx.ro.paused or ctx.ro.pause_condition(INCONCLUSIVE_ANALYSIS) is not None
+
+
+def _delay_abort_scale_down(ctx: PassContext) -> bool:
+    """Argo's ``shouldDelayScaleDownOnAbort`` for a traffic-routed canary."""
+    if not ctx.pause.aborted or ctx.stable_rs is None or not _traffic_routed(ctx):
+        return False
+    explicit = _explicit_abort_delay(ctx)
+    if explicit == 0:
+        return False
+    return not (ctx.ro.dynamic_stable_scale and explicit is None)
+
+
+def _scale_replica_sets(ctx: PassContext, weights: Mapping[str, Any] | None) -> bool:
+    """Stable first, then newRS, then the others; ``True`` as soon as one of them changed size."""
+    if _halted(ctx):
+        return False
+    delay_abort = _delay_abort_scale_down(ctx)
+    if ctx.new_rs is not None and not delay_abort:
+        ctx.set_deadline(ctx.new_rs, None)
+    if ctx.stable_rs is not None and (ctx.new_rs is None or ctx.stable_rs.name != ctx.new_rs.name):
+        ctx.set_deadline(ctx.stable_rs, None)
+    if ctx.distinct_stable and ctx.stable_rs is not None:
+        # stable follows the weights of the *previous* status: it shrinks one pass after traffic left
+        _, stable_count = _desired_counts(ctx, ctx.ro.recorded_weights)
+        if ctx.scale(ctx.stable_rs, stable_count):
+            return True
+    if ctx.new_rs is not None and _scale_new_rs(ctx, weights, delay_abort):
+        return True
+    return _scale_down_others(ctx)
+
+
+def _scale_new_rs(ctx: PassContext, weights: Mapping[str, Any] | None, delay_abort: bool) -> bool:
+    new_rs = ctx.new_rs
+    assert new_rs is not None
+    new_count, _ = _desired_counts(ctx, weights)
+    if delay_abort:
+        deadline = new_rs.scale_down_deadline
+        if new_rs.has_scale_down_deadline and deadline is not None:
+            if deadline > ctx.now:
+                ctx.requeue(deadline, "abort scale-down delay")
+                return False
+            new_count = 0
+        elif new_rs.has_scale_down_deadline:
+            pass  # unreadable deadline: upstream ignores it and scales as usual
+        else:
+            delay = _explicit_abort_delay(ctx) or DEFAULT_DELAY_SECONDS
+            if ctx.stable_rs is not None and ctx.stable_rs.available == ctx.ro.replicas:
+                at = ctx.now + timedelta(seconds=delay)
+                ctx.set_deadline(new_rs, format_time(at))
+                ctx.requeue(at, "abort scale-down delay")
+            return False
+    return ctx.scale(new_rs, new_count, keep_deadline=delay_abort)
+
+
+def _scale_down_others(ctx: PassContext) -> bool:
+    active = [rs for rs in ctx.other_rss if rs.spec_replicas > 0]
+    if not active:
+        return False
+    scaled = False
+    cleaned: list[ReplicaSetView] = []
+    for decision in unhealthy_cleanup(active):
+        scaled = ctx.scale(decision.rs, decision.replicas) or scaled
+    cleaned_names = {d.rs.name: d.replicas for d in unhealthy_cleanup(active)}
+    for rs in active:
+        cleaned.append(replace(rs, spec_replicas=cleaned_names[rs.name]) if rs.name in cleaned_names else rs)
+    ro = ctx.ro
+    canary = _canary(ctx)
+    _, unavailable = _surge_and_unavailable(ctx)
+    services = [str(canary.get("canaryService", "")), str(canary.get("stableService", ""))]
+    referenced = [
+        rs.pod_hash for rs in cleaned if is_referenced(rs, ro.status, ctx.observed.services, services)
+    ]
+    limit = canary.get("scaleDownDelayRevisionLimit")
+    decisions = canary_old_rs_decisions(
+        other_rss=cleaned,
+        available_total=sum(rs.available for rs in ctx.all_rss),
+        replicas=ro.replicas,
+        max_unavailable=unavailable,
+        traffic_routed=_traffic_routed(ctx),
+        fully_promoted=ro.is_fully_promoted,
+        dynamic_stable_scale=ro.dynamic_stable_scale,
+        scale_down_delay_seconds=as_int(canary.get("scaleDownDelaySeconds"), DEFAULT_DELAY_SECONDS),
+        revision_limit=None if limit is None else as_int(limit, 0),
+        referenced=referenced,
+        now=ctx.now,
+    )
+    for decision in decisions:
+        if decision.deadline is not None:
+            ctx.set_deadline(decision.rs, decision.deadline)
+        if decision.requeue_at is not None:
+            ctx.requeue(decision.requeue_at, "scale-down delay")
+        if decision.rs.spec_replicas != decision.replicas:
+            scaled = ctx.scale(decision.rs, decision.replicas) or scaled
+    return scaled
+
+
+def _reconcile_pause_step(ctx: PassContext) -> None:
+    """Add the ``CanaryPauseStep`` condition on a pause step, and time its end."""
+    ro = ctx.ro
+    if ro.paused or ro.promote_full:
+        return
+    step, _ = current_step(ro.steps, ro.current_step_index)
+    if step is None or step_kind(step) != "pause":
+        return
+    condition = ro.pause_condition(CANARY_PAUSE_STEP)
+    if condition is None:
+        if not ro.controller_pause:
+            ctx.pause.add.append(CANARY_PAUSE_STEP)
+        return
+    expires = pause_expires_at(step, condition)
+    if expires is not None:
+        ctx.requeue(expires, "pause step duration")
+
+
+# -- status
+
+
+def _replicas_only(ctx: PassContext) -> Plan:
+    """§3.1 step 5: resize for a changed ``spec.replicas`` without advancing anything."""
+    ctx.sync_new_rs_revision()
+    if ctx.new_rs is None and ctx.ro.current_pod_hash != ctx.ro.stable_rs:
+        ctx.new_rs = ctx.rs_by_hash(ctx.ro.current_pod_hash)
+    _scale_replica_sets(ctx, ctx.ro.recorded_weights)
+    status = dict(ctx.ro.status)
+    status["availableReplicas"] = sum(rs.available for rs in ctx.all_rss)
+    status["HPAReplicas"] = sum(rs.replicas for rs in ctx.all_rss)
+    return finish(ctx, status)
+
+
+def _selector_string(selector: Mapping[str, Any]) -> str:
+    """``metav1.FormatLabelSelector``: ``app=x,tier in (a,b)`` (match labels sorted by key)."""
+    parts = [f"{key}={value}" for key, value in sorted(as_mapping(selector.get("matchLabels")).items())]
+    for entry in selector.get("matchExpressions") or []:
+        expression = as_mapping(entry)
+        key, operator = expression.get("key"), expression.get("operator")
+        values = ",".join(sorted(str(v) for v in expression.get("values") or []))
+        if operator == "In":
+            parts.append(f"{key} in ({values})")
+        elif operator == "NotIn":
+            parts.append(f"{key} notin ({values})")
+        elif operator == "Exists":
+            parts.append(str(key))
+        elif operator == "DoesNotExist":
+            parts.append(f"!{key}")
+    return ",".join(parts) if parts else "<none>"
+
+
+def _should_full_promote(ctx: PassContext, step_index: int | None) -> str:
+    """§3.3 "Full promotion": the reason to mark newRS stable, or ``""``."""
+    ro = ctx.ro
+    if ctx.stable_rs is None:
+        return "Initial deploy"
+    if ctx.pause.aborted:
+        return ""
+    new_rs = ctx.new_rs
+    threshold = _canary(ctx).get("replicaProgressThreshold")
+    if new_rs is None or not (
+        new_rs.available >= ro.replicas
+        or (
+            threshold is not None
+            and progress_threshold_met(new_rs.available, ro.replicas, as_mapping(threshold))
+        )
+    ):
+        return ""
+    if ro.promote_full:
+        return "Full promotion requested"
+    if _rollback_within_window(ctx):
+        return "Rollback within window"
+    step_count = len(ro.steps)
+    if step_count in (0, step_index):
+        return f"Completed all {step_count} canary steps"
+    return ""
+
+
+def _promote(ctx: PassContext, status: dict[str, Any], reason: str) -> None:
+    ro = ctx.ro
+    ctx.pause.clear = True
+    ctx.pause.remove_abort = True
+    status["promoteFull"] = False
+    step_count = len(ro.steps)
+    status["currentStepIndex"] = step_count if step_count > 0 else None
+    if status.get("stableRS") != status["currentPodHash"]:
+        if _canary(ctx).get("pingPong") is not None:
+            current = status["canary"].get("stablePingPong")
+            status["canary"]["stablePingPong"] = "pong" if current == "ping" else "ping"
+        status["stableRS"] = status["currentPodHash"]
+        ctx.event(
+            Reason.COMPLETED,
+            f"Rollout completed update to revision {ctx.revision} ({status['currentPodHash']}): {reason}",
+        )
+
+
+def _reset(ctx: PassContext, status: dict[str, Any]) -> None:
+    """Status as at the start of a new update (§3.1 canary step 1)."""
+    ctx.pause.clear = True
+    ctx.pause.remove_abort = True
+    status["restartedAt"] = ctx.ro.restart_at or None
+    status["promoteFull"] = False
+    status["canary"].pop("currentStepAnalysisRunStatus", None)
+    status["canary"].pop("currentBackgroundAnalysisRunStatus", None)
+    status["currentStepIndex"] = 0 if ctx.ro.steps else None
+
+
+def _sync_status(ctx: PassContext, *, changed: bool = False, experiment_phase: str = "") -> Plan:
+    ro = ctx.ro
+    status = base_status(ctx)
+    status["canary"] = dict(ctx.status["canary"])
+    if ro.status.get("canary") and as_mapping(ro.status.get("canary")).get("stablePingPong"):
+        status["canary"]["stablePingPong"] = as_mapping(ro.status["canary"])["stablePingPong"]
+    status["availableReplicas"] = sum(rs.available for rs in ctx.all_rss)
+    status["HPAReplicas"] = sum(rs.replicas for rs in ctx.all_rss)
+    status["selector"] = _selector_string(as_mapping(ro.spec.get("selector")))
+    status["stableRS"] = ro.stable_rs
+    status["currentStepHash"] = ctx.observed.step_hash
+    steps = ro.steps
+    step_count = len(steps)
+    step, index = current_step(steps, ro.current_step_index)
+
+    if changed:
+        _reset(ctx, status)
+        if ctx.new_rs is not None and step_count > 0:
+            if ro.stable_rs == ctx.new_rs.pod_hash:
+                ctx.event("SkipSteps", "Rollback to stable ReplicaSets")
+                status["currentStepIndex"] = step_count
+            elif _rollback_within_window(ctx) and ctx.new_rs.spec_replicas > 0:
+                ctx.event("SkipSteps", "Rollback to active ReplicaSets within RollbackWindow")
+                status["currentStepIndex"] = step_count
+        compute_conditions(ctx, status)
+        return finish(ctx, status)
+
+    if ro.promote_full or _rollback_within_window(ctx):
+        ctx.pause.clear = True
+        ctx.pause.remove_abort = True
+        if step_count > 0:
+            index = step_count
+    reason = _should_full_promote(ctx, index)
+    if reason:
+        _promote(ctx, status, reason)
+        compute_conditions(ctx, status)
+        return finish(ctx, status)
+    if ctx.pause.aborted:
+        if step_count > 0:
+            status["currentStepIndex"] = step_count if status["stableRS"] == status["currentPodHash"] else 0
+        compute_conditions(ctx, status)
+        return finish(ctx, status)
+
+    facts = StepFacts(
+        at_desired_counts=_at_desired_counts(ctx, as_mapping(status["canary"].get("weights")) or None),
+        experiment_phase=experiment_phase,
+        analysis_phase=str(
+            as_mapping(status["canary"].get("currentStepAnalysisRunStatus")).get("status", "")
+        ),
+    )
+    if (
+        index is not None
+        and index < step_count
+        and step_completed(
+            step,
+            facts,
+            spec_paused=ro.paused,
+            pause_condition=ro.pause_condition(CANARY_PAUSE_STEP),
+            controller_pause=ro.controller_pause,
+            now=ctx.now,
+        )
+    ):
+        assert step is not None
+        index += 1
+        status["canary"].pop("currentStepAnalysisRunStatus", None)
+        ctx.event(
+            "RolloutStepCompleted", f"Rollout step {index}/{step_count} completed ({step_description(step)})"
+        )
+        ctx.pause.remove.append(CANARY_PAUSE_STEP)
+    status["currentStepIndex"] = index
+    compute_conditions(ctx, status)
+    return finish(ctx, status)

@@ -1,0 +1,208 @@
+"""AnalysisRuns and Experiments a canary owns (§3.9, §3.10): which to create, cancel, react to.
+
+The planner never builds a run's spec (template merging and argument resolution belong to the
+`analysis` package); it decides *that* a run of a kind must exist, under which name, and how the
+Rollout reacts to the phase of the runs it recorded in status:
+
+* ``Inconclusive`` -> pause with ``InconclusiveAnalysisRun`` / ``InconclusiveExperiment``;
+* ``Failed``/``Error`` -> abort, with Argo's message (``Step-based analysis phase failed: ...``);
+* ``Successful`` -> the analysis/experiment step completes (decided in `steps`).
+
+Runs are identified by the names recorded in ``status.canary`` and looked up in `Observed`; a
+recorded run the shell could not find counts as absent, so it is re-created. New runs get
+Argo's names, with a ``.N`` suffix when the base name is taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from rollouts.planner.actions import (
+    CreateAnalysisRun,
+    CreateExperiment,
+    TerminateAnalysisRun,
+    TerminateExperiment,
+)
+from rollouts.planner.context import PassContext
+from rollouts.planner.inputs import AnalysisRunView, as_int, as_list, as_mapping, as_str
+from rollouts.planner.pause import (
+    BLUE_GREEN_PAUSE,
+    CANARY_PAUSE_STEP,
+    INCONCLUSIVE_ANALYSIS,
+    INCONCLUSIVE_EXPERIMENT,
+)
+from rollouts.planner.steps import current_step, step_kind
+
+__all__ = ["reconcile_canary_analysis", "reconcile_experiment", "recorded_run", "run_status"]
+
+COMPLETED_PHASES: Final = frozenset({"Successful", "Failed", "Error", "Inconclusive"})
+_ABORT_PHASES: Final = {"Failed": "failed", "Error": "error"}
+
+
+def recorded_run(ctx: PassContext, status_key: str, section: str = "canary") -> AnalysisRunView | None:
+    """The run whose name ``status.<section>.<status_key>`` records, if the shell observed it."""
+    name = as_str(as_mapping(as_mapping(ctx.ro.status.get(section)).get(status_key)).get("name"))
+    return ctx.observed.analysis_runs.get(name) if name else None
+
+
+def run_status(run: AnalysisRunView | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {"name": run.name, "status": run.phase, "message": run.message}
+
+
+def _terminate(ctx: PassContext, run: AnalysisRunView | None) -> None:
+    if run is not None and run.phase not in COMPLETED_PHASES:
+        ctx.actions.append(TerminateAnalysisRun(run.name))
+
+
+def _needs_new_run(ctx: PassContext, run: AnalysisRunView | None) -> bool:
+    """Argo's ``needsNewAnalysisRun``: none yet; the user resumed an inconclusive pause; or a retry."""
+    if run is None:
+        return True
+    ro = ctx.ro
+    resumed = (
+        ro.controller_pause
+        and ro.pause_condition(CANARY_PAUSE_STEP) is None
+        and ro.pause_condition(BLUE_GREEN_PAUSE) is None
+    )
+    if resumed and run.phase == "Inconclusive":
+        return True
+    return bool(ro.status.get("abortedAt"))
+
+
+def _free_name(ctx: PassContext, base: str) -> str:
+    if base not in ctx.observed.analysis_runs:
+        return base
+    suffix = 1
+    while f"{base}.{suffix}" in ctx.observed.analysis_runs:
+        suffix += 1
+    return f"{base}.{suffix}"
+
+
+def _create_run(
+    ctx: PassContext, kind: str, base_name: str, analysis: Mapping[str, Any], index: int | None
+) -> AnalysisRunView:
+    name = _free_name(ctx, base_name)
+    ctx.actions.append(CreateAnalysisRun(name, kind, analysis, ctx.current_pod_hash, ctx.revision, index))
+    return AnalysisRunView(name)
+
+
+def _react(ctx: PassContext, run: AnalysisRunView | None, label: str, previous: Mapping[str, Any]) -> None:
+    """Pause or abort on a run's phase, and emit ``AnalysisRun<Phase>`` when it changed."""
+    if run is None:
+        return
+    if run.phase and run.phase != as_str(previous.get("status")):
+        before = as_str(previous.get("status")) or "NoPreviousStatus"
+        ctx.event(
+            f"AnalysisRun{run.phase}",
+            f"{label} Analysis Run '{run.name}' Status New: '{run.phase}' Previous: '{before}'",
+            warning=run.phase in _ABORT_PHASES,
+        )
+    if run.phase == "Inconclusive":
+        ctx.pause.add.append(INCONCLUSIVE_ANALYSIS)
+    elif run.phase in _ABORT_PHASES:
+        kind = "Step-based" if label == "Step" else label
+        ctx.pause.abort(f"{kind} analysis phase {_ABORT_PHASES[run.phase]}: {run.message}")
+
+
+def reconcile_canary_analysis(ctx: PassContext, canary_status: dict[str, Any]) -> None:
+    """Step and background runs for this pass; records them in ``canary_status``."""
+    ro = ctx.ro
+    step_run = recorded_run(ctx, "currentStepAnalysisRunStatus")
+    background_run = recorded_run(ctx, "currentBackgroundAnalysisRunStatus")
+    if ctx.pause.aborted:
+        _terminate(ctx, step_run)
+        _terminate(ctx, background_run)
+        canary_status["currentStepAnalysisRunStatus"] = run_status(step_run)
+        canary_status["currentBackgroundAnalysisRunStatus"] = run_status(background_run)
+        return
+    if ro.is_fully_promoted or ro.promote_full or ctx.stable_rs is None:
+        _terminate(ctx, step_run)
+        _terminate(ctx, background_run)
+        canary_status.pop("currentStepAnalysisRunStatus", None)
+        canary_status.pop("currentBackgroundAnalysisRunStatus", None)
+        return
+    previous = as_mapping(ro.status.get("canary"))
+    step_run = _step_run(ctx, step_run)
+    background_run = _background_run(ctx, background_run)
+    _react(ctx, step_run, "Step", as_mapping(previous.get("currentStepAnalysisRunStatus")))
+    _react(ctx, background_run, "Background", as_mapping(previous.get("currentBackgroundAnalysisRunStatus")))
+    canary_status["currentStepAnalysisRunStatus"] = run_status(step_run)
+    canary_status["currentBackgroundAnalysisRunStatus"] = run_status(background_run)
+
+
+def _step_run(ctx: PassContext, current: AnalysisRunView | None) -> AnalysisRunView | None:
+    ro = ctx.ro
+    step, index = current_step(ro.steps, ro.current_step_index)
+    if ro.pause_conditions or ro.aborted:
+        return current
+    if step is None or index is None or step_kind(step) != "analysis":
+        _terminate(ctx, current)
+        return None
+    analysis = as_mapping(step.get("analysis"))
+    if not as_list(analysis.get("templates")) or not _needs_new_run(ctx, current):
+        return current
+    base = f"{ro.name}-{ctx.current_pod_hash}-{ctx.revision}-{index}"
+    return _create_run(ctx, "Step", base, analysis, index)
+
+
+def _background_run(ctx: PassContext, current: AnalysisRunView | None) -> AnalysisRunView | None:
+    ro = ctx.ro
+    analysis = as_mapping(as_mapping(ro.canary).get("analysis"))
+    if not as_list(analysis.get("templates")):
+        _terminate(ctx, current)
+        return None
+    _, index = current_step(ro.steps, ro.current_step_index)
+    starting = analysis.get("startingStep")
+    before_start = starting is not None and index is not None and index < as_int(starting, 0)
+    if ro.is_fully_promoted or not ro.stable_rs or not ro.current_pod_hash or before_start:
+        return None
+    if not _needs_new_run(ctx, current):
+        return current
+    base = f"{ro.name}-{ctx.current_pod_hash}-{ctx.revision}"
+    return _create_run(ctx, "Background", base, analysis, None)
+
+
+def reconcile_experiment(ctx: PassContext, canary_status: dict[str, Any]) -> str:
+    """The experiment step (§3.10); returns the current Experiment's phase ('' if none)."""
+    ro = ctx.ro
+    name = as_str(as_mapping(ro.status.get("canary")).get("currentExperiment"))
+    current = ctx.observed.experiments.get(name) if name else None
+    step, index = current_step(ro.steps, ro.current_step_index)
+    on_experiment_step = step is not None and index is not None and step_kind(step) == "experiment"
+    if ctx.pause.aborted or ro.promote_full or not on_experiment_step:
+        if current is not None and current.phase not in COMPLETED_PHASES:
+            ctx.actions.append(TerminateExperiment(current.name))
+        canary_status.pop("currentExperiment", None)
+        return ""
+    assert step is not None and index is not None  # narrowed by on_experiment_step
+    if current is None:
+        if ctx.stable_rs is None:
+            return ""
+        base = f"{ro.name}-{ctx.current_pod_hash}-{ctx.revision}-{index}"
+        taken = set(ctx.observed.experiments)
+        experiment_name, suffix = base, 0
+        while experiment_name in taken:
+            suffix += 1
+            experiment_name = f"{base}-{suffix}"
+        ctx.actions.append(
+            CreateExperiment(
+                experiment_name,
+                index,
+                as_mapping(step.get("experiment")),
+                ctx.current_pod_hash,
+                ctx.stable_rs.pod_hash,
+                ctx.revision,
+            )
+        )
+        ctx.event("ExperimentCreated", f"Created Experiment '{experiment_name}'")
+        canary_status["currentExperiment"] = experiment_name
+        return ""
+    if current.phase == "Inconclusive":
+        ctx.pause.add.append(INCONCLUSIVE_EXPERIMENT)
+    elif current.phase in _ABORT_PHASES:
+        ctx.pause.abort(f"Experiment analysis phase is {_ABORT_PHASES[current.phase]}: {current.message}")
+    canary_status["currentExperiment"] = current.name
+    return current.phase
