@@ -104,14 +104,43 @@ def go_int(value: Any) -> int:
     return INT64_MIN
 
 
-def parse_go_float(text: str) -> float | None:
-    """Go's ``strconv.ParseFloat`` for decimal text; None where Go reports an error."""
+def parse_go_int(text: str) -> tuple[int | None, str]:
+    """Go's ``strconv.ParseInt(text, 10, 64)``: the value, or None and Go's reason."""
+    if not GO_INT.fullmatch(text):
+        return None, "invalid syntax"
+    sign, digits = ("-", text[1:]) if text[0] == "-" else ("", text.removeprefix("+"))
+    digits = digits.lstrip("0") or "0"
+    # Checked before int(): Python refuses to convert text of more than 4300 digits.
+    if len(digits) > 19 or not INT64_MIN <= int(sign + digits) <= INT64_MAX:
+        return None, "value out of range"
+    return int(sign + digits), ""
+
+
+def parse_go_float(text: str) -> tuple[float | None, str]:
+    """Go's ``strconv.ParseFloat`` for decimal text: the value, or None and Go's reason."""
     if not GO_FLOAT.fullmatch(text):
-        return None
+        return None, "invalid syntax"
     value = float(text)
     if math.isinf(value) and "inf" not in text.lower():
-        return None  # out of range: Go returns an error, Python an infinity
-    return value
+        return None, "value out of range"  # Go reports an error where Python gives an infinity
+    return value, ""
+
+
+def convert_number(
+    value: Any,
+    to_int: bool,
+    bad_string: Callable[[str, str], ExprError],
+    bad_type: Callable[[Any], ExprError],
+) -> int | float:
+    """A number from a number or numeric text, as Go converts; shared by ``int()``, ``asInt()``..."""
+    if is_number(value):
+        return go_int(value) if to_int else to_float(value)
+    if isinstance(value, str):
+        parsed, reason = parse_go_int(value) if to_int else parse_go_float(value)
+        if parsed is None:
+            raise bad_string(value, reason)
+        return parsed
+    raise bad_type(value)
 
 
 def builtin_len(context: Context, args: list[Any]) -> int:
@@ -124,29 +153,17 @@ def builtin_len(context: Context, args: list[Any]) -> int:
     raise invalid("len", value)
 
 
-def builtin_int(context: Context, args: list[Any]) -> int:
-    arity("int", args, 1)
-    value = args[0]
-    if is_number(value):
-        return go_int(value)
-    if isinstance(value, str):
-        if GO_INT.fullmatch(value) and INT64_MIN <= int(value) <= INT64_MAX:
-            return int(value)
-        raise ExprError(f"invalid operation: int({value})")
-    raise invalid("int", value)
+def conversion(name: str, to_int: bool) -> Builtin:
+    def builtin(context: Context, args: list[Any]) -> int | float:
+        arity(name, args, 1)
+        return convert_number(
+            args[0],
+            to_int,
+            lambda text, _: ExprError(f"invalid operation: {name}({text})"),
+            lambda value: invalid(name, value),
+        )
 
-
-def builtin_float(context: Context, args: list[Any]) -> float:
-    arity("float", args, 1)
-    value = args[0]
-    if is_number(value):
-        return to_float(value)
-    if isinstance(value, str):
-        parsed = parse_go_float(value)
-        if parsed is None:
-            raise ExprError(f"invalid operation: float({value})")
-        return parsed
-    raise invalid("float", value)
+    return builtin
 
 
 def builtin_string(context: Context, args: list[Any]) -> str:
@@ -673,8 +690,8 @@ BUILTINS: dict[str, Builtin] = {
     "ceil": rounding("ceil", lambda x: float(math.ceil(x))),
     "floor": rounding("floor", lambda x: float(math.floor(x))),
     "round": rounding("round", go_round),
-    "int": builtin_int,
-    "float": builtin_float,
+    "int": conversion("int", to_int=True),
+    "float": conversion("float", to_int=False),
     "string": builtin_string,
     "max": extreme("max", ">"),
     "min": extreme("min", "<"),

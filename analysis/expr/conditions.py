@@ -18,11 +18,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from analysis.expr.builtins import GO_INT, go_int, parse_go_float
+from analysis.expr.builtins import convert_number
 from analysis.expr.errors import ExprError
 from analysis.expr.limits import DEFAULT_LIMITS, Limits
 from analysis.expr.program import Program, compile_expression, utc_now
-from analysis.expr.values import INT64_MAX, INT64_MIN, format_value, is_number, to_float, type_name
+from analysis.expr.values import format_value, is_number, to_float, type_name
 
 
 def _arity(name: str, args: tuple[Any, ...], expected: int) -> None:
@@ -31,33 +31,24 @@ def _arity(name: str, args: tuple[Any, ...], expected: int) -> None:
         raise ExprError(f"{problem} arguments in call to {name} (expected {expected}, got {len(args)})")
 
 
-def as_int(*args: Any) -> int:
-    """Argo's ``asInt``: numbers truncate to int64, strings parse in base 10."""
-    _arity("asInt", args, 1)
-    value = args[0]
-    if is_number(value):
-        return go_int(value)
-    if isinstance(value, str):
-        if not GO_INT.fullmatch(value):
-            raise ExprError(f'strconv.ParseInt: parsing "{value}": invalid syntax')
-        if not INT64_MIN <= int(value) <= INT64_MAX:
-            raise ExprError(f'strconv.ParseInt: parsing "{value}": value out of range')
-        return int(value)
-    raise ExprError(f"asInt() not supported on {type_name(value)} {format_value(value, 4)}")
+def _argo_conversion(name: str, to_int: bool, parser: str) -> Callable[..., int | float]:
+    def convert(*args: Any) -> int | float:
+        _arity(name, args, 1)
+        return convert_number(
+            args[0],
+            to_int,
+            lambda text, reason: ExprError(f'strconv.{parser}: parsing "{text}": {reason}'),
+            lambda value: ExprError(f"{name}() not supported on {type_name(value)} {format_value(value, 4)}"),
+        )
+
+    return convert
 
 
-def as_float(*args: Any) -> float:
-    """Argo's ``asFloat``: numbers convert, strings parse with Go's ``strconv.ParseFloat``."""
-    _arity("asFloat", args, 1)
-    value = args[0]
-    if is_number(value):
-        return to_float(value)
-    if isinstance(value, str):
-        parsed = parse_go_float(value)
-        if parsed is None:
-            raise ExprError(f'strconv.ParseFloat: parsing "{value}": invalid syntax')
-        return parsed
-    raise ExprError(f"asFloat() not supported on {type_name(value)} {format_value(value, 4)}")
+as_int = _argo_conversion("asInt", to_int=True, parser="ParseInt")
+"""Argo's ``asInt``: numbers truncate to int64, strings parse in base 10."""
+
+as_float = _argo_conversion("asFloat", to_int=False, parser="ParseFloat")
+"""Argo's ``asFloat``: numbers convert, strings parse with Go's ``strconv.ParseFloat``."""
 
 
 def _float_argument(name: str, args: tuple[Any, ...]) -> float:

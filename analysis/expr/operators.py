@@ -241,6 +241,7 @@ def string_test(operator: str, left: Any, right: Any, budget: Budget) -> bool:
 def make_range(first: Any, last: Any, budget: Budget) -> list[int]:
     if not (is_int(first) and is_int(last)):
         raise mismatch(first, "..", last)
+    first, last = wrap_int(first), wrap_int(last)
     size = last - first + 1
     if size <= 0:
         return []
@@ -255,7 +256,7 @@ def make_range(first: Any, last: Any, budget: Budget) -> list[int]:
 def to_index(value: Any, container: Any) -> int:
     """An index as Go's ``runtime.ToInt`` makes it: floats truncate, NaN and ±Inf become MinInt64."""
     if is_int(value):
-        return int(value)
+        return wrap_int(int(value))
     if isinstance(value, float):
         return int(value) if math.isfinite(value) and abs(value) < 2**63 else INT64_MIN
     raise ExprError(f"cannot use {type_name(value)} as index to {type_name(container)}")

@@ -299,7 +299,10 @@ class _Parser:
                 if value == float("inf"):
                     raise self.error("invalid float literal: value out of range", token)
                 return value
-            number = int(text[2:] if base != 10 else text, base)
+            digits = text[2:] if base != 10 else text.lstrip("0") or "0"
+            if base == 10 and len(digits) > 19:  # also keeps int() below Python's 4300-digit limit
+                raise self.error("integer literal is too large", token)
+            number = int(digits, base)
         except ValueError:
             kind = "float" if base == 10 and ("." in lowered or "e" in lowered) else kind
             raise self.error(f"invalid {kind} literal: {token.value}", token) from None

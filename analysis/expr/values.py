@@ -37,6 +37,18 @@ class Duration:
         return format_duration(self.nanoseconds)
 
 
+_GO_TYPE_NAMES: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "bool"),
+    (int, "int"),
+    (float, "float64"),
+    (str, "string"),
+    ((list, tuple), "[]interface {}"),
+    (Mapping, "map[string]interface {}"),
+    (datetime, "time.Time"),
+    (Duration, "time.Duration"),
+)
+
+
 def wrap_int(value: int) -> int:
     """Go's int64 two's-complement wrap-around."""
     return ((value - INT64_MIN) % 2**64) + INT64_MIN
@@ -58,25 +70,10 @@ def type_name(value: Any) -> str:
     """The name Go's ``%T`` prints for the equivalent Go value."""
     if value is None:
         return "<nil>"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    if is_list(value):
-        return "[]interface {}"
-    if isinstance(value, Mapping):
-        return "map[string]interface {}"
-    if isinstance(value, datetime):
-        return "time.Time"
-    if isinstance(value, Duration):
-        return "time.Duration"
-    if callable(value):
-        return "func"
-    return type(value).__name__
+    for kind, name in _GO_TYPE_NAMES:  # bool before int: Python's bool is an int
+        if isinstance(value, kind):
+            return name
+    return "func" if callable(value) else type(value).__name__
 
 
 def kind_name(value: Any) -> str:
@@ -127,7 +124,9 @@ def format_value(value: Any, max_depth: int, depth: int = 0) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        # Go has no integers beyond 64 bits (a decoder yields float64); printing them as floats also
+        # avoids Python's refusal to print integers of more than 4300 digits.
+        return str(value) if value.bit_length() <= 64 else format_float(to_float(value))
     if isinstance(value, float):
         return format_float(value)
     if isinstance(value, str):

@@ -209,3 +209,13 @@ def test_split_output_is_bounded() -> None:
     program = compile_expression("split(repeat('a', 11), '')", Limits(max_collection_size=10))
     with pytest.raises(ExprError, match="collection is too large"):
         program.evaluate({})
+
+
+def test_huge_numbers_stay_within_go_ranges_and_python_limits() -> None:
+    # Python refuses int() of text longer than 4300 digits; these must still be ExprErrors or values.
+    with pytest.raises(ExprError, match="invalid operation: int"):
+        value("int(repeat('1', 5000))")
+    assert value("int('-0009')") == -9
+    assert value("int('+5')") == 5
+    huge = compile_expression("string(r)").evaluate({"r": 10**6000})
+    assert huge == "+Inf"

@@ -137,3 +137,9 @@ def test_nesting_just_under_the_limit_compiles_and_evaluates() -> None:
     depth = 40
     assert value("(" * depth + "1" + ")" * depth) == 1
     assert value("1" + " + 1" * 90) == 91
+
+
+def test_integer_literals_longer_than_python_can_convert_are_too_large() -> None:
+    with pytest.raises(ExprError, match="integer literal is too large"):
+        compile_expression("1" * 5000)
+    assert value("0" * 30 + "7") == 7
