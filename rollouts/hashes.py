@@ -1,0 +1,90 @@
+"""The pod-template hash and the canary step hash, byte-compatible with Argo Rollouts.
+
+Both are FNV-1a 32 over Go ``encoding/json`` bytes, printed in decimal and
+re-spelled with Kubernetes' "safe" alphabet (reference §0.5). The bytes come
+from ``rollouts.gojson`` replaying the generated Go type tables, and are
+checked against vectors produced by Go itself (``hack/gojson``).
+
+Which object is hashed (reference §3.2): the newRS is "the RS whose hash label
+equals the computed pod-template hash", and a new RS gets "template =
+``spec.template`` + hash label". So the hash is taken over the Rollout's
+``spec.template`` exactly as stored -- before the ``rollouts-pod-template-hash``
+label is added, with nothing stripped -- plus ``status.collisionCount`` when
+set. Callers with a ``workloadRef`` pass the referenced template.
+
+One deliberate departure from the current k8s.io/apimachinery: since v0.33,
+``ObjectMeta.creationTimestamp`` carries ``omitzero``, so Go no longer writes
+``"creationTimestamp":null`` for a template. Argo Rollouts pins the hash its
+releases up to 1.8 produced (its utils/hash test expects ``7bb4fbc896`` for the
+"red" template), i.e. the bytes *with* the null. We hash those legacy bytes:
+the table's omitzero on that one field is dropped, which puts the null back in
+its declared position. Existing ReplicaSets are therefore adopted, not
+recreated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+
+from rollouts.gojson import TypeTable, load_table, marshal
+
+_FNV_OFFSET = 0x811C9DC5
+_FNV_PRIME = 0x01000193
+_SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_OBJECT_META = "k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta"
+
+
+def fnv1a_32(data: bytes, seed: int = _FNV_OFFSET) -> int:
+    """FNV-1a, 32 bits; pass a previous result as ``seed`` to continue hashing."""
+    value = seed
+    for byte in data:
+        value = ((value ^ byte) * _FNV_PRIME) & 0xFFFFFFFF
+    return value
+
+
+def safe_encode(text: str) -> str:
+    """Kubernetes' rand.SafeEncodeString: each character mapped into a vowel-free alphabet."""
+    return "".join(_SAFE_ALPHABET[ord(c) % len(_SAFE_ALPHABET)] for c in text)
+
+
+@cache
+def _pod_template_table() -> TypeTable:
+    return load_table("gojson_podtemplatespec.json").without_omitzero(_OBJECT_META, "creationTimestamp")
+
+
+@cache
+def _steps_table() -> TypeTable:
+    return load_table("gojson_canarysteps.json")
+
+
+def pod_template_json(template: Mapping[str, object]) -> bytes:
+    """The bytes Argo Rollouts hashes for ``spec.template`` (legacy creationTimestamp form)."""
+    return marshal(template, _pod_template_table())
+
+
+def pod_template_hash(template: Mapping[str, object], collision_count: int | None) -> str:
+    """The ``rollouts-pod-template-hash`` of a pod template.
+
+    With a collision count, eight more bytes are hashed: the count as a
+    little-endian uint32 (negative counts wrap, as Go's conversion does) and
+    four zero bytes.
+    """
+    value = fnv1a_32(pod_template_json(template))
+    if collision_count is not None:
+        value = fnv1a_32((collision_count & 0xFFFFFFFF).to_bytes(4, "little") + bytes(4), value)
+    return safe_encode(str(value))
+
+
+def steps_json(steps: Sequence[Mapping[str, object]] | None) -> bytes:
+    """The bytes Argo Rollouts hashes for ``spec.strategy.canary.steps``.
+
+    ``None`` (no steps field) is Go's nil slice and hashes ``null``; an empty
+    list hashes ``[]``.
+    """
+    return marshal(steps, _steps_table())
+
+
+def step_hash(steps: Sequence[Mapping[str, object]] | None) -> str:
+    """``status.currentStepHash`` for a canary rollout (blue-green uses the empty string)."""
+    return safe_encode(str(fnv1a_32(steps_json(steps))))
