@@ -95,7 +95,7 @@ def binary(operator: str, left: Any, right: Any, budget: Budget) -> Any:
     if operator == "matches":
         if not (isinstance(left, str) and isinstance(right, str)):
             raise mismatch(left, operator, right)
-        return regexes.search(right, left, budget)
+        return regexes.search(right, left, budget, budget.limits.max_pattern_length)
     if operator == "..":
         return make_range(left, right, budget)
     raise ExprError(f"unknown operator {operator}")

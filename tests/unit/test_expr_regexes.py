@@ -122,3 +122,10 @@ def test_matches_errors_carry_the_operator_position() -> None:
     assert str(raised.value) == "error parsing regexp: missing closing ): `(` (1:5)"
     with pytest.raises(ExprError, match="invalid operation: int matches string"):
         compile_expression("1 matches 'a'").evaluate({})
+
+
+def test_the_pattern_length_limit_comes_from_the_limits() -> None:
+    program = compile_expression("'aaa' matches p", Limits(max_pattern_length=3))
+    assert program.evaluate({"p": "a+"}) is True
+    with pytest.raises(ExprError, match=r"regular expression is too long \(4 characters, at most 3\)"):
+        program.evaluate({"p": "a{2}"})
