@@ -47,9 +47,13 @@ def recorded_run(ctx: PassContext, status_key: str, section: str = "canary") -> 
 
 
 def run_status(run: AnalysisRunView | None) -> dict[str, Any] | None:
+    """``RolloutAnalysisRunStatus`` as Go serializes it: name and status always, message if set."""
     if run is None:
         return None
-    return {"name": run.name, "status": run.phase, "message": run.message}
+    recorded: dict[str, Any] = {"name": run.name, "status": run.phase}
+    if run.message:
+        recorded["message"] = run.message
+    return recorded
 
 
 def _terminate(ctx: PassContext, run: AnalysisRunView | None) -> None:
