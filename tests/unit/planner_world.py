@@ -87,7 +87,8 @@ class World:
 
     @property
     def status(self) -> dict[str, Any]:
-        return self.rollout.setdefault("status", {})
+        status: dict[str, Any] = self.rollout.setdefault("status", {})
+        return status
 
     def observed(self) -> Observed:
         spec = self.rollout["spec"]

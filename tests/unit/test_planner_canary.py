@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -154,7 +155,7 @@ def test_canary_walks_the_steps_one_per_pass_and_completes() -> None:
     assert any(message.endswith(": Completed all 4 canary steps") for _, message in all_events(w))
     indexes = [p.status["currentStepIndex"] for p in w.plans[first_update_pass:] if p.status is not None]
     assert indexes[0] == 0
-    assert all(b - a in (0, 1) for a, b in zip(indexes, indexes[1:], strict=False))
+    assert all(b - a in (0, 1) for a, b in itertools.pairwise(indexes))
 
 
 def test_abort_scales_the_canary_away_and_degrades_then_retry_starts_over() -> None:
@@ -300,10 +301,10 @@ def test_deleted_rollout_is_left_alone() -> None:
         ),
         (
             lambda r: r["spec"]["strategy"]["canary"].update(steps=["garbage"]),
-            'spec.strategy.steps[0]: Invalid value: "step.Experiment: true step.Pause: true step.SetWeight: true '
-            "step.Analysis: true step.SetCanaryScale: true step.SetHeaderRoute: true step.SetMirrorRoutes: true "
-            'step.Plugin: true": Step must have one of the following set: experiment, setWeight, setCanaryScale, '
-            "plugin or pause",
+            'spec.strategy.steps[0]: Invalid value: "step.Experiment: true step.Pause: true '
+            "step.SetWeight: true step.Analysis: true step.SetCanaryScale: true "
+            'step.SetHeaderRoute: true step.SetMirrorRoutes: true step.Plugin: true": '
+            "Step must have one of the following set: experiment, setWeight, setCanaryScale, plugin or pause",
         ),
     ],
 )
