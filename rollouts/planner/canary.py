@@ -21,9 +21,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from rollouts.planner.actions import CreateReplicaSet, DeleteReplicaSet, Plan, SetTrafficWeight
-from rollouts.planner.conditions import PROGRESSING, Reason, find_condition, new_condition, set_condition
-from rollouts.planner.context import PassContext, max_revision
+from rollouts.planner.actions import DeleteReplicaSet, Plan, SetTrafficWeight
+from rollouts.planner.context import PassContext
 from rollouts.planner.inputs import (
     Observed,
     ReplicaSetView,
@@ -40,7 +39,7 @@ from rollouts.planner.replicas import (
     progress_threshold_met,
     traffic_routed_counts,
 )
-from rollouts.planner.replicasets import new_replica_set_manifest
+from rollouts.planner.replicasets import ensure_new_rs
 from rollouts.planner.runs import reconcile_canary_analysis, reconcile_experiment
 from rollouts.planner.scaledown import (
     canary_old_rs_decisions,
@@ -48,7 +47,7 @@ from rollouts.planner.scaledown import (
     revision_history_deletions,
     unhealthy_cleanup,
 )
-from rollouts.planner.status import base_status, compute_conditions, finish
+from rollouts.planner.status import base_status, compute_conditions, finish, format_selector, promote
 from rollouts.planner.steps import (
     StepFacts,
     current_step,
@@ -165,19 +164,6 @@ def _template_or_steps_changed(ctx: PassContext) -> bool:
     return bool(ro.current_pod_hash) and ro.current_pod_hash != ctx.current_pod_hash
 
 
-def _rollback_within_window(ctx: PassContext) -> bool:
-    """§3.12: newRS is older than stable and fewer than ``rollbackWindow.revisions`` lie between."""
-    new_rs, stable_rs, window = ctx.new_rs, ctx.stable_rs, ctx.ro.rollback_window_revisions
-    if new_rs is None or stable_rs is None or window <= 0 or not new_rs.created_at < stable_rs.created_at:
-        return False
-    between = sum(
-        1
-        for rs in ctx.all_rss
-        if not rs.is_experiment_owned and new_rs.created_at < rs.created_at < stable_rs.created_at
-    )
-    return between < window
-
-
 # -- pipeline stages
 
 
@@ -185,7 +171,7 @@ def _pipeline(ctx: PassContext) -> Plan:
     if _template_or_steps_changed(ctx):
         ctx.sync_new_rs_revision()
         return _sync_status(ctx, changed=True)
-    _ensure_new_rs(ctx)
+    ensure_new_rs(ctx)
     for rs in revision_history_deletions(ctx.other_rss, ctx.ro.revision_history_limit):
         ctx.actions.append(DeleteReplicaSet(rs.name))
     _reconcile_services(ctx)
@@ -197,40 +183,6 @@ def _pipeline(ctx: PassContext) -> Plan:
     if not _scale_replica_sets(ctx, weights):
         _reconcile_pause_step(ctx)
     return _sync_status(ctx, experiment_phase=experiment_phase)
-
-
-def _ensure_new_rs(ctx: PassContext) -> None:
-    """Create newRS (with 0 pods) when missing, else keep its revision and annotations in sync."""
-    if ctx.new_rs is not None:
-        ctx.sync_new_rs_revision()
-        if find_condition(ctx.ro.conditions, PROGRESSING) is None:
-            message = Reason.FOUND_NEW_RS_MESSAGE.format(rs=ctx.new_rs.name)
-            condition = new_condition(PROGRESSING, "True", Reason.FOUND_NEW_RS, message, ctx.now)
-            ctx.conditions, _ = set_condition(ctx.conditions, condition)
-        return
-    ro = ctx.ro
-    pod_hash = ctx.observed.desired_pod_hash
-    revision = max_revision(ctx.older_rss) + 1
-    manifest = new_replica_set_manifest(
-        ro, pod_hash=pod_hash, revision=revision, distinct_stable=ctx.distinct_stable
-    )
-    name = manifest["metadata"]["name"]
-    ctx.actions.append(CreateReplicaSet(name, manifest))
-    ctx.set_rollout_revision(revision)
-    ctx.event("NewReplicaSetCreated", f"Created ReplicaSet {name} (revision {revision})")
-    message = Reason.NEW_RS_CREATED_MESSAGE.format(rs=name)
-    condition = new_condition(PROGRESSING, "True", Reason.NEW_RS_CREATED, message, ctx.now)
-    ctx.conditions, _ = set_condition(ctx.conditions, condition)
-    created = ReplicaSetView(
-        name=name,
-        pod_hash=pod_hash,
-        spec_replicas=0,
-        created_at=ctx.now,
-        annotations=dict(manifest["metadata"]["annotations"]),
-        min_ready_seconds=ro.min_ready_seconds,
-    )
-    ctx.all_rss.append(created)
-    ctx.new_rs = created
 
 
 def _reconcile_services(ctx: PassContext) -> None:
@@ -404,24 +356,6 @@ def _replicas_only(ctx: PassContext) -> Plan:
     return finish(ctx, status)
 
 
-def _selector_string(selector: Mapping[str, Any]) -> str:
-    """``metav1.FormatLabelSelector``: ``app=x,tier in (a,b)`` (match labels sorted by key)."""
-    parts = [f"{key}={value}" for key, value in sorted(as_mapping(selector.get("matchLabels")).items())]
-    for entry in selector.get("matchExpressions") or []:
-        expression = as_mapping(entry)
-        key, operator = expression.get("key"), expression.get("operator")
-        values = ",".join(sorted(str(v) for v in expression.get("values") or []))
-        if operator == "In":
-            parts.append(f"{key} in ({values})")
-        elif operator == "NotIn":
-            parts.append(f"{key} notin ({values})")
-        elif operator == "Exists":
-            parts.append(str(key))
-        elif operator == "DoesNotExist":
-            parts.append(f"!{key}")
-    return ",".join(parts) if parts else "<none>"
-
-
 def _should_full_promote(ctx: PassContext, step_index: int | None) -> str:
     """§3.3 "Full promotion": the reason to mark newRS stable, or ``""``."""
     ro = ctx.ro
@@ -441,30 +375,12 @@ def _should_full_promote(ctx: PassContext, step_index: int | None) -> str:
         return ""
     if ro.promote_full:
         return "Full promotion requested"
-    if _rollback_within_window(ctx):
+    if ctx.rollback_within_window():
         return "Rollback within window"
     step_count = len(ro.steps)
     if step_count in (0, step_index):
         return f"Completed all {step_count} canary steps"
     return ""
-
-
-def _promote(ctx: PassContext, status: dict[str, Any], reason: str) -> None:
-    ro = ctx.ro
-    ctx.pause.clear = True
-    ctx.pause.remove_abort = True
-    status["promoteFull"] = False
-    step_count = len(ro.steps)
-    status["currentStepIndex"] = step_count if step_count > 0 else None
-    if status.get("stableRS") != status["currentPodHash"]:
-        if _canary(ctx).get("pingPong") is not None:
-            current = status["canary"].get("stablePingPong")
-            status["canary"]["stablePingPong"] = "pong" if current == "ping" else "ping"
-        status["stableRS"] = status["currentPodHash"]
-        ctx.event(
-            Reason.COMPLETED,
-            f"Rollout completed update to revision {ctx.revision} ({status['currentPodHash']}): {reason}",
-        )
 
 
 def _reset(ctx: PassContext, status: dict[str, Any]) -> None:
@@ -486,7 +402,7 @@ def _sync_status(ctx: PassContext, *, changed: bool = False, experiment_phase: s
         status["canary"]["stablePingPong"] = as_mapping(ro.status["canary"])["stablePingPong"]
     status["availableReplicas"] = sum(rs.available for rs in ctx.all_rss)
     status["HPAReplicas"] = sum(rs.replicas for rs in ctx.all_rss)
-    status["selector"] = _selector_string(as_mapping(ro.spec.get("selector")))
+    status["selector"] = format_selector(as_mapping(ro.spec.get("selector")))
     status["stableRS"] = ro.stable_rs
     status["currentStepHash"] = ctx.observed.step_hash
     steps = ro.steps
@@ -499,20 +415,20 @@ def _sync_status(ctx: PassContext, *, changed: bool = False, experiment_phase: s
             if ro.stable_rs == ctx.new_rs.pod_hash:
                 ctx.event("SkipSteps", "Rollback to stable ReplicaSets")
                 status["currentStepIndex"] = step_count
-            elif _rollback_within_window(ctx) and ctx.new_rs.spec_replicas > 0:
+            elif ctx.rollback_within_window() and ctx.new_rs.spec_replicas > 0:
                 ctx.event("SkipSteps", "Rollback to active ReplicaSets within RollbackWindow")
                 status["currentStepIndex"] = step_count
         compute_conditions(ctx, status)
         return finish(ctx, status)
 
-    if ro.promote_full or _rollback_within_window(ctx):
+    if ro.promote_full or ctx.rollback_within_window():
         ctx.pause.clear = True
         ctx.pause.remove_abort = True
         if step_count > 0:
             index = step_count
     reason = _should_full_promote(ctx, index)
     if reason:
-        _promote(ctx, status, reason)
+        promote(ctx, status, reason)
         compute_conditions(ctx, status)
         return finish(ctx, status)
     if ctx.pause.aborted:

@@ -119,6 +119,19 @@ class PassContext:
     def current_pod_hash(self) -> str:
         return self.new_rs.pod_hash if self.new_rs is not None else self.observed.desired_pod_hash
 
+    def rollback_within_window(self) -> bool:
+        """§3.12: newRS is older than stable and fewer than ``rollbackWindow.revisions`` ReplicaSets
+        (experiments' excluded) were created in between."""
+        new_rs, stable_rs, window = self.new_rs, self.stable_rs, self.ro.rollback_window_revisions
+        if new_rs is None or stable_rs is None or window <= 0 or not new_rs.created_at < stable_rs.created_at:
+            return False
+        between = sum(
+            1
+            for rs in self.all_rss
+            if not rs.is_experiment_owned and new_rs.created_at < rs.created_at < stable_rs.created_at
+        )
+        return between < window
+
     def rs_by_hash(self, pod_hash: str) -> ReplicaSetView | None:
         if not pod_hash:
             return None

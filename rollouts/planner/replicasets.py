@@ -15,16 +15,24 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from rollouts.planner.context import ANNOTATIONS_NOT_COPIED
+from rollouts.planner.actions import CreateReplicaSet
+from rollouts.planner.conditions import PROGRESSING, Reason, find_condition, new_condition, set_condition
+from rollouts.planner.context import ANNOTATIONS_NOT_COPIED, PassContext, max_revision
 from rollouts.planner.inputs import (
     DESIRED_REPLICAS_ANNOTATION,
     POD_HASH_LABEL,
     REVISION_ANNOTATION,
+    ReplicaSetView,
     RolloutView,
     as_mapping,
 )
 
-__all__ = ["EPHEMERAL_METADATA_ANNOTATION", "ephemeral_metadata_for", "new_replica_set_manifest"]
+__all__ = [
+    "EPHEMERAL_METADATA_ANNOTATION",
+    "ensure_new_rs",
+    "ephemeral_metadata_for",
+    "new_replica_set_manifest",
+]
 
 EPHEMERAL_METADATA_ANNOTATION: Final = "rollout.argoproj.io/ephemeral-metadata"
 
@@ -128,3 +136,37 @@ def new_replica_set_manifest(
             "template": template,
         },
     }
+
+
+def ensure_new_rs(ctx: PassContext) -> None:
+    """Create newRS (with 0 pods) when missing, else keep its revision and annotations in sync."""
+    if ctx.new_rs is not None:
+        ctx.sync_new_rs_revision()
+        if find_condition(ctx.ro.conditions, PROGRESSING) is None:
+            message = Reason.FOUND_NEW_RS_MESSAGE.format(rs=ctx.new_rs.name)
+            condition = new_condition(PROGRESSING, "True", Reason.FOUND_NEW_RS, message, ctx.now)
+            ctx.conditions, _ = set_condition(ctx.conditions, condition)
+        return
+    ro = ctx.ro
+    pod_hash = ctx.observed.desired_pod_hash
+    revision = max_revision(ctx.older_rss) + 1
+    manifest = new_replica_set_manifest(
+        ro, pod_hash=pod_hash, revision=revision, distinct_stable=ctx.distinct_stable
+    )
+    name = manifest["metadata"]["name"]
+    ctx.actions.append(CreateReplicaSet(name, manifest))
+    ctx.set_rollout_revision(revision)
+    ctx.event("NewReplicaSetCreated", f"Created ReplicaSet {name} (revision {revision})")
+    message = Reason.NEW_RS_CREATED_MESSAGE.format(rs=name)
+    condition = new_condition(PROGRESSING, "True", Reason.NEW_RS_CREATED, message, ctx.now)
+    ctx.conditions, _ = set_condition(ctx.conditions, condition)
+    created = ReplicaSetView(
+        name=name,
+        pod_hash=pod_hash,
+        spec_replicas=0,
+        created_at=ctx.now,
+        annotations=dict(manifest["metadata"]["annotations"]),
+        min_ready_seconds=ro.min_ready_seconds,
+    )
+    ctx.all_rss.append(created)
+    ctx.new_rs = created

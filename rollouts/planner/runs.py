@@ -34,10 +34,24 @@ from rollouts.planner.pause import (
 )
 from rollouts.planner.steps import current_step, step_kind
 
-__all__ = ["reconcile_canary_analysis", "reconcile_experiment", "recorded_run", "run_status"]
+__all__ = [
+    "create_run",
+    "react_to_run",
+    "reconcile_canary_analysis",
+    "reconcile_experiment",
+    "recorded_run",
+    "run_status",
+    "terminate_run",
+]
 
 COMPLETED_PHASES: Final = frozenset({"Successful", "Failed", "Error", "Inconclusive"})
 _ABORT_PHASES: Final = {"Failed": "failed", "Error": "error"}
+_ABORT_PREFIX: Final = {
+    "Step": "Step-based",
+    "Background": "Background",
+    "PrePromotion": "Blue/green pre-promotion",
+    "PostPromotion": "Blue/green post-promotion",
+}
 
 
 def recorded_run(ctx: PassContext, status_key: str, section: str = "canary") -> AnalysisRunView | None:
@@ -56,7 +70,7 @@ def run_status(run: AnalysisRunView | None) -> dict[str, Any] | None:
     return recorded
 
 
-def _terminate(ctx: PassContext, run: AnalysisRunView | None) -> None:
+def terminate_run(ctx: PassContext, run: AnalysisRunView | None) -> None:
     if run is not None and run.phase not in COMPLETED_PHASES:
         ctx.actions.append(TerminateAnalysisRun(run.name))
 
@@ -85,7 +99,7 @@ def _free_name(ctx: PassContext, base: str) -> str:
     return f"{base}.{suffix}"
 
 
-def _create_run(
+def create_run(
     ctx: PassContext, kind: str, base_name: str, analysis: Mapping[str, Any], index: int | None
 ) -> AnalysisRunView:
     name = _free_name(ctx, base_name)
@@ -93,22 +107,26 @@ def _create_run(
     return AnalysisRunView(name)
 
 
-def _react(ctx: PassContext, run: AnalysisRunView | None, label: str, previous: Mapping[str, Any]) -> None:
-    """Pause or abort on a run's phase, and emit ``AnalysisRun<Phase>`` when it changed."""
+def react_to_run(
+    ctx: PassContext, run: AnalysisRunView | None, kind: str, previous: Mapping[str, Any]
+) -> None:
+    """Pause or abort on a run's phase, and emit ``AnalysisRun<Phase>`` when it changed.
+
+    ``kind`` is the run's ``rollout-type`` (Step, Background, PrePromotion, PostPromotion).
+    """
     if run is None:
         return
     if run.phase and run.phase != as_str(previous.get("status")):
         before = as_str(previous.get("status")) or "NoPreviousStatus"
         ctx.event(
             f"AnalysisRun{run.phase}",
-            f"{label} Analysis Run '{run.name}' Status New: '{run.phase}' Previous: '{before}'",
+            f"{kind} Analysis Run '{run.name}' Status New: '{run.phase}' Previous: '{before}'",
             warning=run.phase in _ABORT_PHASES,
         )
     if run.phase == "Inconclusive":
         ctx.pause.add.append(INCONCLUSIVE_ANALYSIS)
     elif run.phase in _ABORT_PHASES:
-        kind = "Step-based" if label == "Step" else label
-        ctx.pause.abort(f"{kind} analysis phase {_ABORT_PHASES[run.phase]}: {run.message}")
+        ctx.pause.abort(f"{_ABORT_PREFIX[kind]} analysis phase {_ABORT_PHASES[run.phase]}: {run.message}")
 
 
 def reconcile_canary_analysis(ctx: PassContext, canary_status: dict[str, Any]) -> None:
@@ -117,22 +135,24 @@ def reconcile_canary_analysis(ctx: PassContext, canary_status: dict[str, Any]) -
     step_run = recorded_run(ctx, "currentStepAnalysisRunStatus")
     background_run = recorded_run(ctx, "currentBackgroundAnalysisRunStatus")
     if ctx.pause.aborted:
-        _terminate(ctx, step_run)
-        _terminate(ctx, background_run)
+        terminate_run(ctx, step_run)
+        terminate_run(ctx, background_run)
         canary_status["currentStepAnalysisRunStatus"] = run_status(step_run)
         canary_status["currentBackgroundAnalysisRunStatus"] = run_status(background_run)
         return
     if ro.is_fully_promoted or ro.promote_full or ctx.stable_rs is None:
-        _terminate(ctx, step_run)
-        _terminate(ctx, background_run)
+        terminate_run(ctx, step_run)
+        terminate_run(ctx, background_run)
         canary_status.pop("currentStepAnalysisRunStatus", None)
         canary_status.pop("currentBackgroundAnalysisRunStatus", None)
         return
     previous = as_mapping(ro.status.get("canary"))
     step_run = _step_run(ctx, step_run)
     background_run = _background_run(ctx, background_run)
-    _react(ctx, step_run, "Step", as_mapping(previous.get("currentStepAnalysisRunStatus")))
-    _react(ctx, background_run, "Background", as_mapping(previous.get("currentBackgroundAnalysisRunStatus")))
+    react_to_run(ctx, step_run, "Step", as_mapping(previous.get("currentStepAnalysisRunStatus")))
+    react_to_run(
+        ctx, background_run, "Background", as_mapping(previous.get("currentBackgroundAnalysisRunStatus"))
+    )
     canary_status["currentStepAnalysisRunStatus"] = run_status(step_run)
     canary_status["currentBackgroundAnalysisRunStatus"] = run_status(background_run)
 
@@ -143,20 +163,20 @@ def _step_run(ctx: PassContext, current: AnalysisRunView | None) -> AnalysisRunV
     if ro.pause_conditions or ro.aborted:
         return current
     if step is None or index is None or step_kind(step) != "analysis":
-        _terminate(ctx, current)
+        terminate_run(ctx, current)
         return None
     analysis = as_mapping(step.get("analysis"))
     if not as_list(analysis.get("templates")) or not _needs_new_run(ctx, current):
         return current
     base = f"{ro.name}-{ctx.current_pod_hash}-{ctx.revision}-{index}"
-    return _create_run(ctx, "Step", base, analysis, index)
+    return create_run(ctx, "Step", base, analysis, index)
 
 
 def _background_run(ctx: PassContext, current: AnalysisRunView | None) -> AnalysisRunView | None:
     ro = ctx.ro
     analysis = as_mapping(as_mapping(ro.canary).get("analysis"))
     if not as_list(analysis.get("templates")):
-        _terminate(ctx, current)
+        terminate_run(ctx, current)
         return None
     _, index = current_step(ro.steps, ro.current_step_index)
     starting = analysis.get("startingStep")
@@ -166,7 +186,7 @@ def _background_run(ctx: PassContext, current: AnalysisRunView | None) -> Analys
     if not _needs_new_run(ctx, current):
         return current
     base = f"{ro.name}-{ctx.current_pod_hash}-{ctx.revision}"
-    return _create_run(ctx, "Background", base, analysis, None)
+    return create_run(ctx, "Background", base, analysis, None)
 
 
 def reconcile_experiment(ctx: PassContext, canary_status: dict[str, Any]) -> str:

@@ -44,9 +44,11 @@ __all__ = [
     "base_status",
     "compute_conditions",
     "finish",
+    "format_selector",
     "invalid_spec_plan",
     "normalized_status",
     "paused_condition_prepass",
+    "promote",
 ]
 
 INVALID_SPEC_RETRY: Final = timedelta(seconds=20)
@@ -341,3 +343,45 @@ def invalid_spec_plan(ctx: PassContext, error: str) -> Plan:
         actions.append(EmitEvent(Reason.INVALID_SPEC, message, warning=True))
     actions.append(Requeue(now + INVALID_SPEC_RETRY, "invalid spec"))
     return Plan(actions=tuple(actions), status=status, status_patch=patch or None)
+
+
+def format_selector(selector: Mapping[str, Any]) -> str:
+    """``metav1.FormatLabelSelector``: ``app=x,tier in (a,b)`` (labels sorted, as Go prints them)."""
+    parts = [f"{key}={value}" for key, value in sorted(as_mapping(selector.get("matchLabels")).items())]
+    for entry in as_list(selector.get("matchExpressions")):
+        expression = as_mapping(entry)
+        key, operator = as_str(expression.get("key")), expression.get("operator")
+        values = ",".join(sorted(str(v) for v in as_list(expression.get("values"))))
+        if operator == "In":
+            parts.append(f"{key} in ({values})")
+        elif operator == "NotIn":
+            parts.append(f"{key} notin ({values})")
+        elif operator == "Exists":
+            parts.append(key)
+        elif operator == "DoesNotExist":
+            parts.append(f"!{key}")
+    return ",".join(parts) if parts else "<none>"
+
+
+def promote(ctx: PassContext, status: dict[str, Any], reason: str) -> None:
+    """Mark newRS stable (Argo's ``promoteStable``): clear pauses/abort/promoteFull, finish the
+    steps, flip ping-pong, and announce ``RolloutCompleted`` when stable actually changed."""
+    ro = ctx.ro
+    ctx.pause.clear = True
+    ctx.pause.remove_abort = True
+    status["promoteFull"] = False
+    status["blueGreen"].pop("scaleUpPreviewCheckPoint", None)
+    if ro.canary is not None:
+        step_count = len(ro.steps)
+        status["currentStepIndex"] = step_count if step_count > 0 else None
+    if status.get("stableRS") == status["currentPodHash"]:
+        return
+    if ro.canary is not None and ro.canary.get("pingPong") is not None:
+        status["canary"]["stablePingPong"] = (
+            "pong" if status["canary"].get("stablePingPong") == "ping" else "ping"
+        )
+    status["stableRS"] = status["currentPodHash"]
+    ctx.event(
+        Reason.COMPLETED,
+        f"Rollout completed update to revision {ctx.revision} ({status['currentPodHash']}): {reason}",
+    )
