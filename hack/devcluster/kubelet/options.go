@@ -104,8 +104,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("a kubeconfig is required")
 	case o.Workers < 1:
 		return o, fmt.Errorf("workers must be at least 1, got %d", o.Workers)
-	case o.CrashLoopBackOffMax < o.CrashLoopBackOffInitial:
-		return o, fmt.Errorf("crash loop back-off max %s is below its initial %s", o.CrashLoopBackOffMax, o.CrashLoopBackOffInitial)
+	case o.CrashLoopBackOffInitial <= 0 || o.CrashLoopBackOffMax < o.CrashLoopBackOffInitial:
+		return o, fmt.Errorf("crash loop back-off must be positive and its max (%s) at least its initial delay (%s)", o.CrashLoopBackOffMax, o.CrashLoopBackOffInitial)
 	}
 	if _, err := regexp.Compile(o.DenyImagePattern); err != nil {
 		return o, fmt.Errorf("deny image pattern %q is not a valid Go regular expression: %w", o.DenyImagePattern, err)
