@@ -178,6 +178,7 @@ def test_fast_tracked(
     ],
 )
 def test_scale_up_preview_checkpoint(
+    *,
     strategy: dict[str, Any],
     status: dict[str, Any],
     available: int,
