@@ -38,7 +38,8 @@ ISTIO = {"istio": {"virtualService": {"name": "vs"}}}
 NGINX = {"nginx": {"stableIngress": "web"}}
 SERVICES = {"stableService": "stable", "canaryService": "canary"}
 ANY_STEP_NONE = (
-    '"step.Experiment: true step.Pause: true step.SetWeight: true step.Analysis: true step.SetCanaryScale: true '
+    '"step.Experiment: true step.Pause: true step.SetWeight: true '
+    "step.Analysis: true step.SetCanaryScale: true "
     'step.SetHeaderRoute: true step.SetMirrorRoutes: true step.Plugin: true"'
 )
 STEP_MESSAGE = (
@@ -129,18 +130,21 @@ CASES: list[tuple[str, Mutation, str]] = [
     (
         "two strategies",
         spec(strategy={"canary": {}, "blueGreen": {"activeService": "a"}}),
-        'spec.strategy.strategy: Invalid value: "blueGreen: true canary: true": Multiple Strategies can not be listed',
+        'spec.strategy.strategy: Invalid value: "blueGreen: true canary: '
+        'true": Multiple Strategies can not be listed',
     ),
     (
         "active equals preview",
         blue_green(previewService="active"),
-        'spec.strategy.activeService: Invalid value: "active": This rollout uses the same service for the active '
+        'spec.strategy.activeService: Invalid value: "active": This '
+        "rollout uses the same service for the active "
         "and preview services, but two different services are required.",
     ),
     (
         "scale down limit above history",
         blue_green(previewService="preview", scaleDownDelayRevisionLimit=11),
-        "spec.strategy.scaleDownDelayRevisionLimit: Invalid value: 11: This rollout's revision history limit can not "
+        "spec.strategy.scaleDownDelayRevisionLimit: Invalid value: 11: "
+        "This rollout's revision history limit can not "
         "be smaller than the rollout's scale down limit",
     ),
     (
@@ -152,7 +156,8 @@ CASES: list[tuple[str, Mutation, str]] = [
                 "requiredDuringSchedulingIgnoredDuringExecution": {},
             },
         ),
-        'spec.strategy.antiAffinity: Invalid value: "antiAffinity.PreferredDuringSchedulingIgnoredDuringExecution: '
+        "spec.strategy.antiAffinity: Invalid value: "
+        '"antiAffinity.PreferredDuringSchedulingIgnoredDuringExecution: '
         'true antiAffinity.RequiredDuringSchedulingIgnoredDuringExecution: true": '
         "AntiAffinity must have exactly one strategy listed",
     ),
@@ -176,12 +181,14 @@ CASES: list[tuple[str, Mutation, str]] = [
     (
         "surge not a percentage",
         canary(maxSurge="lots"),
-        "spec.strategy.maxSurge: Invalid value: \"lots\": must be an integer or a percentage string such as '25%'",
+        'spec.strategy.maxSurge: Invalid value: "lots": must be an '
+        "integer or a percentage string such as '25%'",
     ),
     (
         "stable equals canary",
         canary(stableService="svc", canaryService="svc"),
-        'spec.strategy.stableService: Invalid value: "svc": This rollout uses the same service for the stable and '
+        'spec.strategy.stableService: Invalid value: "svc": This '
+        "rollout uses the same service for the stable and "
         "canary services, but two different services are required.",
     ),
     (
@@ -229,7 +236,8 @@ CASES: list[tuple[str, Mutation, str]] = [
     (
         "ping pong services differ",
         canary(pingPong={"pingService": "p", "pongService": "p"}, trafficRouting=ISTIO),
-        'spec.strategy.pingPong.pingService: Invalid value: "p": This rollout uses the same service for the ping '
+        'spec.strategy.pingPong.pingService: Invalid value: "p": This '
+        "rollout uses the same service for the ping "
         "and pong services, but two different services are required.",
     ),
     (
@@ -252,7 +260,8 @@ CASES: list[tuple[str, Mutation, str]] = [
     (
         "step with two kinds",
         steps({"setWeight": 10, "pause": {}}),
-        'spec.strategy.steps[0]: Invalid value: "step.Experiment: false step.Pause: true step.SetWeight: true '
+        'spec.strategy.steps[0]: Invalid value: "step.Experiment: '
+        "false step.Pause: true step.SetWeight: true "
         f'step.Analysis: false": {STEP_MESSAGE}',
     ),
     (
@@ -362,7 +371,8 @@ CASES: list[tuple[str, Mutation, str]] = [
             **SERVICES,
         ),
         "spec.strategy.steps[0].experiment.templates[0].weight: Invalid value: 10: "
-        "Experiment template weight is only available for TrafficRouting with SMI, ALB, and Istio at this time",
+        "Experiment template weight is only available for "
+        "TrafficRouting with SMI, ALB, and Istio at this time",
     ),
     (
         "analysis fieldRef not downward API",
@@ -435,7 +445,8 @@ SERVICE_CASES = [
             "stable": ServiceView("stable", {"app": "web"}, "other"),
             "canary": ServiceView("canary", {"app": "web"}),
         },
-        'spec.strategy.canary.stableService: Invalid value: "stable": Service "stable" is managed by another Rollout',
+        'spec.strategy.canary.stableService: Invalid value: "stable": '
+        'Service "stable" is managed by another Rollout',
     ),
     (
         "selector label not in template",
@@ -443,7 +454,8 @@ SERVICE_CASES = [
             "stable": ServiceView("stable", {"app": "web", "tier": "x"}),
             "canary": ServiceView("canary", {"app": "web"}),
         },
-        'spec.strategy.canary.stableService: Invalid value: "stable": Service "stable" has unmatch label "tier" in '
+        'spec.strategy.canary.stableService: Invalid value: "stable": '
+        'Service "stable" has unmatch label "tier" in '
         "rollout",
     ),
 ]
