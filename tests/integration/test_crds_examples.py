@@ -20,7 +20,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 
 from rollouts.crds.generate import GROUP, KINDS, VERSION, all_crds
-from rollouts.crds.install import install_crds
+from rollouts.crds.install import CrdInstallError, install_crds
 
 pytestmark = pytest.mark.integration
 
@@ -283,3 +283,61 @@ def test_scale_and_status_subresources(api_client: ApiClient, crds: list[str], n
     )
     stored = api.get_namespaced_custom_object(GROUP, VERSION, namespace, "rollouts", "scaled")
     assert stored["status"]["phase"] == "Healthy"
+
+
+TEST_GROUP = "install-test.rollouts.example"
+
+
+def scratch_crd(plural: str, short_name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    kind = plural.capitalize().rstrip("s")
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{TEST_GROUP}"},
+        "spec": {
+            "group": TEST_GROUP,
+            "scope": "Namespaced",
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "shortNames": [short_name]},
+            "versions": [
+                {"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}
+            ],
+        },
+    }
+
+
+@pytest.fixture
+def cleanup_test_crds(api_client: ApiClient) -> Any:
+    names: list[str] = []
+    yield names
+    for name in names:
+        try:
+            crd_api(api_client).delete_custom_resource_definition(name)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+
+
+def test_install_reports_a_schema_the_server_refuses(
+    api_client: ApiClient, cleanup_test_crds: list[str]
+) -> None:
+    broken = scratch_crd(
+        "brokens", "brk", {"type": "object", "properties": {"spec": {"description": "no type"}}}
+    )
+    cleanup_test_crds.append(broken["metadata"]["name"])
+    with pytest.raises(CrdInstallError) as caught:
+        install_crds(api_client, [broken])
+    assert str(caught.value).startswith(f"applying CRD brokens.{TEST_GROUP} failed: ")
+    assert "spec.validation.openAPIV3Schema.properties[spec].type: Required value" in str(caught.value)
+
+
+def test_install_fails_fast_when_names_are_not_accepted(
+    api_client: ApiClient, cleanup_test_crds: list[str]
+) -> None:
+    schema = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    first, second = scratch_crd("firsts", "same", schema), scratch_crd("seconds", "same", schema)
+    cleanup_test_crds.extend([first["metadata"]["name"], second["metadata"]["name"]])
+    install_crds(api_client, [first])
+    with pytest.raises(CrdInstallError) as caught:
+        install_crds(api_client, [second], timeout=60)
+    assert f"CRD seconds.{TEST_GROUP}: names not accepted: " in str(caught.value)
+    assert '"same" is already in use' in str(caught.value)
