@@ -26,9 +26,11 @@ const KubernetesServiceIP = "10.96.0.1"
 const ServiceAccountIssuer = "https://kubernetes.default.svc.cluster.local"
 
 // Controllers are the kube-controller-manager loops the devcluster runs: the ones the issue names
-// plus the ones they rely on in a real cluster (root CA publishing for service-account volumes,
-// ClusterRole aggregation for admin/edit/view, Service CIDR bookkeeping, pod GC for pods on
-// deleted nodes, Job TTL cleanup, and the HPA so replica-count fights can be reproduced).
+// plus the ones they rely on in a real cluster (node lifecycle to lift the not-ready taint that
+// admission puts on every new node, root CA publishing for service-account volumes, ClusterRole
+// aggregation for admin/edit/view, Service CIDR bookkeeping, pod GC for pods on deleted nodes,
+// Job TTL cleanup, and the HPA so replica-count fights can be reproduced). Taint-based eviction
+// stays off: a paused kubelet should not have its pods evicted under a test.
 var Controllers = []string{
 	"replicaset-controller",
 	"deployment-controller",
@@ -44,6 +46,7 @@ var Controllers = []string{
 	"clusterrole-aggregation-controller",
 	"service-cidr-controller",
 	"pod-garbage-collector-controller",
+	"node-lifecycle-controller",
 	"horizontal-pod-autoscaler-controller",
 }
 
