@@ -35,7 +35,11 @@ ANALYSIS_COMPLETED_PHASES: Final = frozenset({"Successful", "Failed", "Error", "
 
 
 def rollout_phase(ro: RolloutView, status: Mapping[str, Any]) -> tuple[str, str]:
-    """``(phase, message)`` for ``status`` of the Rollout whose spec is ``ro`` (first match wins)."""
+    """``(phase, message)`` for ``status`` of the Rollout whose spec is ``ro`` (first match wins).
+
+    Like upstream, the Degraded checks are one pass over the conditions, so when both an
+    ``InvalidSpec`` and an aborted/timed-out Progressing condition exist, the earlier one decides.
+    """
     for entry in as_list(status.get("conditions")):
         condition = as_mapping(entry)
         if condition.get("type") == INVALID_SPEC:
