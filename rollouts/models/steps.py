@@ -6,7 +6,9 @@ the hash itself is computed from the raw manifest by ``rollouts.hashes``, not fr
 
 from __future__ import annotations
 
-from analysis.models import DryRun, IntOrString, KubeModel, LabelSelector, OpaqueObject
+from typing import Annotated
+
+from analysis.models import NULLABLE, DryRun, IntOrString, KubeModel, LabelSelector, OpaqueObject
 from analysis.models import ResourceMetadata as PodTemplateMetadata
 from rollouts.models.common import AnalysisRunArgument, RolloutAnalysis, TemplateService
 
@@ -111,8 +113,8 @@ class HeaderRoutingMatch(KubeModel):
 
     header_name: str
     """Header name."""
-    header_value: StringMatch | None = None
-    """How the header value must match."""
+    header_value: Annotated[StringMatch | None, NULLABLE] = None
+    """How the header value must match (Go clients send null when unset)."""
 
 
 class SetHeaderRoute(KubeModel):
