@@ -43,7 +43,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    changed = write_files(args.dir)
+    try:
+        changed = write_files(args.dir)
+    except OSError as error:
+        print(f"cannot write CRDs to {args.dir}: {error}", file=sys.stderr)
+        return 1
     for path in changed:
         print(f"wrote {path}")
     if not changed:

@@ -355,6 +355,16 @@ def test_cli_generate_then_check(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert run_cli("crds", "check", "--dir", str(tmp_path)) == 0
 
 
+def test_cli_generate_reports_an_unusable_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("x")
+    assert run_cli("crds", "generate", "--dir", str(not_a_directory)) == 1
+    assert f"cannot write CRDs to {not_a_directory}" in capsys.readouterr().err
+    assert not_a_directory.read_text() == "x"
+
+
 def test_cli_install_reports_a_bad_kubeconfig(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     broken = tmp_path / "kubeconfig"
     broken.write_text("apiVersion: v1\nkind: Config\nclusters: []\n")
