@@ -21,7 +21,10 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rollouts", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="rollouts",
+        description="rollouts: progressive delivery for Kubernetes (Argo Rollouts compatible).",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for module_name in SUBCOMMAND_MODULES:
