@@ -42,6 +42,35 @@ def pod_template(name: str) -> client.V1PodTemplateSpec:
     )
 
 
+def create_replica_set(api_client: Any, namespace: str, name: str, replicas: int) -> None:
+    client.AppsV1Api(api_client).create_namespaced_replica_set(
+        namespace,
+        client.V1ReplicaSet(
+            metadata=client.V1ObjectMeta(name=name), spec=replicated(client.V1ReplicaSetSpec, name, replicas)
+        ),
+    )
+
+
+def replicated(spec_class: Callable[..., T], name: str, replicas: int) -> T:
+    """The spec of a Deployment or ReplicaSet of ``replicas`` pods labelled ``app=name``."""
+    return spec_class(
+        replicas=replicas,
+        selector=client.V1LabelSelector(match_labels=labels(name)),
+        template=pod_template(name),
+    )
+
+
+def absent(read: Callable[[], object]) -> bool:
+    """Whether reading the object answers 404."""
+    try:
+        read()
+    except ApiException as error:
+        if error.status == 404:
+            return True
+        raise
+    return False
+
+
 def ready_pods(core: client.CoreV1Api, namespace: str, name: str) -> list[client.V1Pod]:
     pods = core.list_namespaced_pod(namespace, label_selector=f"app={name}").items
     return [
@@ -110,12 +139,7 @@ def test_deployment_of_three_gets_three_ready_pods_behind_its_service(
     apps.create_namespaced_deployment(
         namespace,
         client.V1Deployment(
-            metadata=client.V1ObjectMeta(name="web"),
-            spec=client.V1DeploymentSpec(
-                replicas=3,
-                selector=client.V1LabelSelector(match_labels=labels("web")),
-                template=pod_template("web"),
-            ),
+            metadata=client.V1ObjectMeta(name="web"), spec=replicated(client.V1DeploymentSpec, "web", 3)
         ),
     )
     core.create_namespaced_service(
@@ -154,17 +178,7 @@ def test_deployment_of_three_gets_three_ready_pods_behind_its_service(
 
 def test_deleting_a_replicaset_garbage_collects_its_pods(api_client: Any, namespace: str) -> None:
     core, apps = client.CoreV1Api(api_client), client.AppsV1Api(api_client)
-    apps.create_namespaced_replica_set(
-        namespace,
-        client.V1ReplicaSet(
-            metadata=client.V1ObjectMeta(name="rs"),
-            spec=client.V1ReplicaSetSpec(
-                replicas=3,
-                selector=client.V1LabelSelector(match_labels=labels("rs")),
-                template=pod_template("rs"),
-            ),
-        ),
-    )
+    create_replica_set(api_client, namespace, "rs", 3)
     pods = wait_for(
         "3 pods of the ReplicaSet", lambda: len(p := core.list_namespaced_pod(namespace).items) == 3 and p
     )
@@ -176,7 +190,7 @@ def test_deleting_a_replicaset_garbage_collects_its_pods(api_client: Any, namesp
 
 
 def test_namespace_deletion_completes(api_client: Any) -> None:
-    core, apps = client.CoreV1Api(api_client), client.AppsV1Api(api_client)
+    core = client.CoreV1Api(api_client)
     name = core.create_namespace(
         client.V1Namespace(metadata=client.V1ObjectMeta(generate_name="doomed-"))
     ).metadata.name
@@ -184,30 +198,10 @@ def test_namespace_deletion_completes(api_client: Any) -> None:
     core.create_namespaced_config_map(
         name, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="c"), data={"k": "v"})
     )
-    apps.create_namespaced_replica_set(
-        name,
-        client.V1ReplicaSet(
-            metadata=client.V1ObjectMeta(name="rs"),
-            spec=client.V1ReplicaSetSpec(
-                replicas=2,
-                selector=client.V1LabelSelector(match_labels=labels("rs")),
-                template=pod_template("rs"),
-            ),
-        ),
-    )
+    create_replica_set(api_client, name, "rs", 2)
     wait_for("2 pods", lambda: len(core.list_namespaced_pod(name).items) == 2)
     core.delete_namespace(name)
-
-    def gone() -> bool:
-        try:
-            core.read_namespace(name)
-        except ApiException as error:
-            if error.status == 404:
-                return True
-            raise
-        return False
-
-    wait_for(f"namespace {name} to be deleted", gone)
+    wait_for(f"namespace {name} to be deleted", lambda: absent(lambda: core.read_namespace(name)))
 
 
 def test_third_party_crds_are_installed_and_validate(api_client: Any, namespace: str) -> None:
