@@ -19,6 +19,7 @@ from typing import Any
 
 from rollouts.planner.actions import (
     CreateAnalysisRun,
+    CreateExperiment,
     CreateReplicaSet,
     DeleteReplicaSet,
     PatchReplicaSet,
@@ -27,7 +28,14 @@ from rollouts.planner.actions import (
     ScaleReplicaSet,
     SetServiceSelector,
 )
-from rollouts.planner.inputs import POD_HASH_LABEL, AnalysisRunView, Observed, ReplicaSetView, ServiceView
+from rollouts.planner.inputs import (
+    POD_HASH_LABEL,
+    AnalysisRunView,
+    ExperimentView,
+    Observed,
+    ReplicaSetView,
+    ServiceView,
+)
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -82,6 +90,7 @@ class World:
     replica_sets: dict[str, ReplicaSetView] = field(default_factory=dict)
     services: dict[str, ServiceView] = field(default_factory=dict)
     analysis_runs: dict[str, AnalysisRunView] = field(default_factory=dict)
+    experiments: dict[str, ExperimentView] = field(default_factory=dict)
     plans: list[Plan] = field(default_factory=list)
     auto_ready: bool = True
 
@@ -99,6 +108,7 @@ class World:
             step_hash=short_hash(steps) if "canary" in spec["strategy"] else "",
             services=dict(self.services),
             analysis_runs=dict(self.analysis_runs),
+            experiments=dict(self.experiments),
         )
 
     def by_hash(self, pod_hash: str) -> ReplicaSetView:
@@ -167,6 +177,8 @@ class World:
             apply_merge_patch(self.rollout, action.patch)
         elif isinstance(action, CreateAnalysisRun):
             self.analysis_runs[action.name] = AnalysisRunView(action.name)
+        elif isinstance(action, CreateExperiment):
+            self.experiments[action.name] = ExperimentView(action.name)
         elif isinstance(action, SetServiceSelector):
             service = self.services[action.service]
             selector = {**service.selector, POD_HASH_LABEL: action.pod_hash}

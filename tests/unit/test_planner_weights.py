@@ -49,7 +49,13 @@ def rs(available: int) -> ReplicaSetView:
     ],
 )
 def test_desired_weight(
-    status: dict[str, Any], new_available: int, aborted: bool, at_desired: bool, dynamic: bool, expected: int
+    *,
+    status: dict[str, Any],
+    new_available: int,
+    aborted: bool,
+    at_desired: bool,
+    dynamic: bool,
+    expected: int,
 ) -> None:
     ro = view(status, dynamic=dynamic)
     weight = desired_weight(
