@@ -41,13 +41,22 @@ func (k *kubelet) ensureNode(ctx context.Context, id *nodeIdentity) (*corev1.Nod
 	nodes := k.client.CoreV1().Nodes()
 	node, err := nodes.Get(ctx, id.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return nodes.Create(ctx, newNode(*id, k.now()), metav1.CreateOptions{})
+		// Admission taints a new node not-ready; the refresh below lifts that at once.
+		node, err = nodes.Create(ctx, newNode(*id, k.now()), metav1.CreateOptions{})
 	}
 	if err != nil {
 		return nil, err
 	}
 	node.Status = nodeStatus(node.Status, *id, k.now())
-	return nodes.UpdateStatus(ctx, node, metav1.UpdateOptions{})
+	node, err = nodes.UpdateStatus(ctx, node, metav1.UpdateOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if taints, lifted := liftConditionTaints(node.Spec.Taints); lifted {
+		node.Spec.Taints = taints
+		return nodes.Update(ctx, node, metav1.UpdateOptions{})
+	}
+	return node, nil
 }
 
 func (k *kubelet) renewLease(ctx context.Context, node *corev1.Node) error {

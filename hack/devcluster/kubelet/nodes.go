@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -164,6 +165,22 @@ func newLease(node *corev1.Node, now time.Time) *coordinationv1.Lease {
 // renewLease moves the Lease's renew time to now.
 func renewLease(lease *coordinationv1.Lease, now time.Time) {
 	lease.Spec.RenewTime = &metav1.MicroTime{Time: now}
+}
+
+// conditionTaints are the taints the TaintNodesByCondition admission plugin puts on a new node
+// (and the node lifecycle controller on an unhealthy one) until the node is seen Ready. The
+// devcluster runs no node lifecycle controller, so the kubelet lifts them from its healthy nodes.
+var conditionTaints = []string{"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}
+
+// liftConditionTaints returns the taints without conditionTaints, and whether any was removed.
+func liftConditionTaints(taints []corev1.Taint) ([]corev1.Taint, bool) {
+	kept := make([]corev1.Taint, 0, len(taints))
+	for _, t := range taints {
+		if !slices.Contains(conditionTaints, t.Key) {
+			kept = append(kept, t)
+		}
+	}
+	return kept, len(kept) != len(taints)
 }
 
 // nodeName is the name of node i.

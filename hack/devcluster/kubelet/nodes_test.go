@@ -94,3 +94,18 @@ func TestNodeNames(t *testing.T) {
 		}
 	}
 }
+
+func TestConditionTaintsAreLifted(t *testing.T) {
+	taints := []corev1.Taint{
+		{Key: "node.kubernetes.io/not-ready", Effect: corev1.TaintEffectNoSchedule},
+		{Key: "dedicated", Value: "canary", Effect: corev1.TaintEffectNoSchedule},
+		{Key: "node.kubernetes.io/unreachable", Effect: corev1.TaintEffectNoExecute},
+	}
+	kept, lifted := liftConditionTaints(taints)
+	if !lifted || len(kept) != 1 || kept[0].Key != "dedicated" {
+		t.Fatalf("kept %+v lifted %v", kept, lifted)
+	}
+	if _, lifted := liftConditionTaints(kept); lifted {
+		t.Fatalf("nothing to lift the second time")
+	}
+}

@@ -281,16 +281,20 @@ func TestPreStopSleepDelaysDeletionUpToTheGracePeriod(t *testing.T) {
 	pod := podOf(c)
 	pod = apply(pod, plan(pod, at(0)))
 	pod = deleting(pod, at(100), 30)
+	// deletionTimestamp is known to the second only, so the hook's end is counted a second late.
 	p := plan(pod, at(102))
-	if p.finalize || !p.next.Equal(at(105)) {
-		t.Fatalf("during preStop: finalize=%v next=%s, want false and %s", p.finalize, p.next, at(105))
+	if p.finalize || !p.next.Equal(at(106)) {
+		t.Fatalf("during preStop: finalize=%v next=%s, want false and %s", p.finalize, p.next, at(106))
 	}
-	p = plan(apply(pod, p), at(105))
+	if p := plan(pod, at(105.5)); p.finalize {
+		t.Fatalf("deleted before the preStop hook could have ended")
+	}
+	p = plan(apply(pod, p), at(106))
 	if !p.finalize || !isTerminal(p.status.Phase) {
 		t.Fatalf("after preStop the pod is stopped and deleted: %+v", p)
 	}
 	term := p.status.ContainerStatuses[0].State.Terminated
-	if term == nil || !term.FinishedAt.Time.Equal(at(105)) {
+	if term == nil || !term.FinishedAt.Time.Equal(at(106)) {
 		t.Fatalf("container stopped at the end of preStop: %+v", p.status.ContainerStatuses[0].State)
 	}
 	mustCondition(t, p.status, corev1.PodReady, corev1.ConditionFalse)
@@ -298,11 +302,11 @@ func TestPreStopSleepDelaysDeletionUpToTheGracePeriod(t *testing.T) {
 	long := podOf(c)
 	long.Spec.Containers[0].Lifecycle.PreStop.Exec.Command = []string{"/bin/sh", "-c", "sleep 60"}
 	long = deleting(apply(long, plan(long, at(0))), at(100), 10)
-	if p := plan(long, at(109)); p.finalize {
+	if p := plan(long, at(110.5)); p.finalize {
 		t.Fatalf("stopped before the grace period although preStop is longer")
 	}
-	if p := plan(long, at(110)); !p.finalize {
-		t.Fatalf("a real kubelet kills at the grace period: want finalize at %s", at(110))
+	if p := plan(long, at(111)); !p.finalize {
+		t.Fatalf("a real kubelet kills at the grace period: want finalize at %s", at(111))
 	}
 }
 

@@ -207,25 +207,26 @@ func TestDeletingARunningJobPodSignalsItsProcess(t *testing.T) {
 	runs := map[string]*containerRun{"main": {Started: at(0)}}
 	pod = deleting(apply(pod, jobPlan(pod, at(0), runs)), at(10), 30)
 
+	// Waits counted from deletionTimestamp get a second of slack (it is truncated to the second).
 	p := jobPlan(pod, at(11), runs)
-	if len(p.actions) != 0 || !p.next.Equal(at(12)) || p.finalize {
+	if len(p.actions) != 0 || !p.next.Equal(at(13)) || p.finalize {
 		t.Fatalf("during preStop nothing is signalled: %+v", p)
 	}
-	p = jobPlan(pod, at(12), runs)
-	if len(p.actions) != 1 || p.actions[0].Kind != actionTerm || !p.next.Equal(at(40)) {
+	p = jobPlan(pod, at(13), runs)
+	if len(p.actions) != 1 || p.actions[0].Kind != actionTerm || !p.next.Equal(at(41)) {
 		t.Fatalf("SIGTERM after preStop, SIGKILL due at the deadline: %+v", p)
 	}
 	runs["main"].TermSent = true
-	if p := jobPlan(pod, at(13), runs); len(p.actions) != 0 || p.finalize {
+	if p := jobPlan(pod, at(14), runs); len(p.actions) != 0 || p.finalize {
 		t.Fatalf("SIGTERM is sent once: %+v", p)
 	}
-	p = jobPlan(pod, at(40), runs)
+	p = jobPlan(pod, at(41), runs)
 	if len(p.actions) != 1 || p.actions[0].Kind != actionKill {
 		t.Fatalf("SIGKILL at the deadline: %+v", p.actions)
 	}
 	runs["main"].KillSent = true
-	runs["main"].Finished, runs["main"].ExitCode = at(40.1), 137
-	p = jobPlan(pod, at(40.2), runs)
+	runs["main"].Finished, runs["main"].ExitCode = at(41.1), 137
+	p = jobPlan(pod, at(41.2), runs)
 	if !p.finalize || p.status.Phase != corev1.PodFailed || p.status.ContainerStatuses[0].State.Terminated.ExitCode != 137 {
 		t.Fatalf("once the process is gone the pod is deleted: %+v", p)
 	}

@@ -13,7 +13,9 @@ package kubelet
 //	<container>/tmp/              the container's private /tmp (removed with the pod)
 //	volumes/<volume>/             emptyDir, ConfigMap, Secret, projected volumes (removed with the pod)
 //
-// Processes get SIGKILL if the kubelet process dies (Pdeathsig) and are killed when it stops.
+// SIGTERM goes to the main process, SIGKILL to the whole group, and what the main process leaves
+// behind is killed when it exits, as in a container. Main processes get SIGKILL if the kubelet
+// process dies (Pdeathsig) and every group is killed when it stops.
 
 import (
 	"encoding/json"
@@ -229,6 +231,8 @@ func (r *processRuntime) wait(key string, c *corev1.Container, proc *process, cm
 	}
 	err := cmd.Wait()
 	finished := r.now()
+	// When a container's main process ends, whatever it left running ends with it.
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	if len(report) > 0 {
 		r.finish(key, proc, func(run *containerRun) {
 			run.Finished, run.StartError = finished, startErrorMessage(c.Name, errors.New(string(report)))
@@ -307,14 +311,15 @@ func (r *processRuntime) signal(uid types.UID, container string, kind actionKind
 	if !ok || !proc.run.isRunning() || proc.pgid == 0 {
 		return
 	}
-	sig := syscall.SIGTERM
+	// As a container runtime does, SIGTERM goes to the container's main process only (it decides
+	// what to tell its children) and SIGKILL to everything in the container.
 	if kind == actionKill {
-		sig = syscall.SIGKILL
 		proc.run.KillSent = true
-	} else {
-		proc.run.TermSent = true
+		_ = syscall.Kill(-proc.pgid, syscall.SIGKILL)
+		return
 	}
-	_ = syscall.Kill(-proc.pgid, sig)
+	proc.run.TermSent = true
+	_ = syscall.Kill(proc.pgid, syscall.SIGTERM)
 }
 
 // forget kills whatever still runs of a pod that is gone and removes its scratch space; logs and

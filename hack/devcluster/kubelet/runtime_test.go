@@ -166,10 +166,12 @@ func TestEmptyDirIsSharedWithinAPodOnly(t *testing.T) {
 	}
 }
 
-func TestSignalsReachTheProcessGroup(t *testing.T) {
+func TestSignalsFollowContainerSemantics(t *testing.T) {
 	h := newHarness(t)
 	pod := runtimePod("sleepy")
-	h.start(pod, &corev1.Container{Name: "main", Command: []string{"sh", "-c", "sleep 1000 & wait"}}, nil)
+	// The main process reports its background child's PID, then waits for it.
+	script := "sleep 1000 & echo $! > /dev/termination-log; wait"
+	h.start(pod, &corev1.Container{Name: "main", Command: []string{"sh", "-c", script}}, nil)
 	h.await(pod, "main", func(r *containerRun) bool { return r.isRunning() })
 	if !h.rt.isRunning(pod.UID, "main") {
 		t.Fatalf("isRunning disagrees with the snapshot")
@@ -177,7 +179,26 @@ func TestSignalsReachTheProcessGroup(t *testing.T) {
 	h.rt.signal(pod.UID, "main", actionTerm)
 	run := h.await(pod, "main", finished)
 	if run.ExitCode != 143 || !run.TermSent {
-		t.Fatalf("after SIGTERM: %+v", run)
+		t.Fatalf("SIGTERM goes to the main process, which dies of it: %+v", run)
+	}
+	child := strings.TrimSpace(run.Message)
+	alive := func() bool { // a zombie has died; only its parent's wait is missing
+		stat, err := os.ReadFile("/proc/" + child + "/stat")
+		return err == nil && !strings.Contains(string(stat), ") Z ")
+	}
+	for deadline := time.Now().Add(10 * time.Second); alive() && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond) // SIGKILL is delivered asynchronously
+	}
+	if child == "" || alive() {
+		t.Fatalf("the background child %q outlived the container's main process", child)
+	}
+
+	h.start(pod, &corev1.Container{Name: "stubborn", Command: []string{"sh", "-c", "trap '' TERM; sleep 1000 & wait"}}, nil)
+	h.await(pod, "stubborn", func(r *containerRun) bool { return r.isRunning() })
+	h.rt.signal(pod.UID, "stubborn", actionTerm)
+	h.rt.signal(pod.UID, "stubborn", actionKill)
+	if run := h.await(pod, "stubborn", finished); run.ExitCode != 137 || !run.KillSent {
+		t.Fatalf("SIGKILL ends what ignores SIGTERM: %+v", run)
 	}
 }
 

@@ -62,15 +62,22 @@ func specGracePeriod(pod *corev1.Pod) time.Duration {
 	return defaultGracePeriod
 }
 
+// timestampSlack makes up for the API's timestamps being truncated to the second: a wait counted
+// from deletionTimestamp gets one second more, so it is never shorter than the spec asks.
+const timestampSlack = time.Second
+
 // termAt is when the container receives SIGTERM: after its preStop hook, at the latest when the
-// grace period ends.
+// grace period ends. Without a hook that is at once.
 func (s stopSchedule) termAt(c *corev1.Container) time.Time {
-	at := s.requested.Add(preStopDuration(c))
-	if at.After(s.deadline) {
-		return s.deadline
+	hook := preStopDuration(c)
+	if hook == 0 {
+		return s.requested
 	}
-	return at
+	return earliest(s.requested.Add(hook), s.deadline).Add(timestampSlack)
 }
+
+// killAt is when processes still running get SIGKILL.
+func (s stopSchedule) killAt() time.Time { return s.deadline.Add(timestampSlack) }
 
 // stopSimulated ends a simulated running container at its SIGTERM time: it exits at once.
 func (s stopSchedule) stopSimulated(c *corev1.Container, st *corev1.ContainerStatus, now time.Time) (stopped bool, next time.Time) {
@@ -96,18 +103,18 @@ func (s stopSchedule) stopProcess(c *corev1.Container, run *containerRun, now ti
 	if !run.isRunning() {
 		return true, nil, time.Time{}
 	}
-	term := s.termAt(c)
+	term, kill := s.termAt(c), s.killAt()
 	switch {
-	case !now.Before(s.deadline):
+	case !now.Before(kill):
 		if !run.KillSent {
 			return false, &action{Kind: actionKill, Container: c.Name}, time.Time{}
 		}
 		return false, nil, time.Time{} // the exit wakes the pod up
 	case !now.Before(term):
 		if !run.TermSent {
-			return false, &action{Kind: actionTerm, Container: c.Name}, s.deadline
+			return false, &action{Kind: actionTerm, Container: c.Name}, kill
 		}
-		return false, nil, s.deadline
+		return false, nil, kill
 	}
 	return false, nil, term
 }
