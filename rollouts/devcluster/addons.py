@@ -180,16 +180,11 @@ def install(api_client: Any, names: Sequence[str], timeout: float = 60.0) -> lis
         for crd in load_crds(PINS[name]):
             crd_name = crd["metadata"]["name"]
             try:
-                api.create_custom_resource_definition(body=crd)
+                _create_or_replace(api, crd)
             except ApiException as error:
-                if error.status != 409:
-                    raise DevClusterError(
-                        f"installing CRD {crd_name} ({name}) failed: {error.reason}: {error.body}"
-                    ) from error
-                existing = api.read_custom_resource_definition(crd_name)
-                replacement = copy.deepcopy(crd)
-                replacement["metadata"]["resourceVersion"] = existing.metadata.resource_version
-                api.replace_custom_resource_definition(crd_name, body=replacement)
+                raise DevClusterError(
+                    f"installing CRD {crd_name} ({name}) failed: {error.status} {error.reason}: {error.body}"
+                ) from error
             installed.append(crd_name)
     deadline = time.monotonic() + timeout
     for crd_name in installed:
@@ -198,6 +193,21 @@ def install(api_client: Any, names: Sequence[str], timeout: float = 60.0) -> lis
                 raise DevClusterError(f"CRD {crd_name} is not Established after {timeout:.0f}s")
             time.sleep(0.2)
     return installed
+
+
+def _create_or_replace(api: Any, crd: dict[str, Any]) -> None:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        api.create_custom_resource_definition(body=crd)
+    except ApiException as error:
+        if error.status != 409:
+            raise
+        name = crd["metadata"]["name"]
+        replacement = copy.deepcopy(crd)
+        existing = api.read_custom_resource_definition(name)
+        replacement["metadata"]["resourceVersion"] = existing.metadata.resource_version
+        api.replace_custom_resource_definition(name, body=replacement)
 
 
 def _established(crd: Any) -> bool:

@@ -92,6 +92,9 @@ def _up(args: argparse.Namespace) -> int:
         )
     except DevClusterError as error:
         return _report(error)
+    except KeyboardInterrupt:
+        print("rollouts dev-cluster: interrupted; the devcluster was stopped", file=sys.stderr)
+        return 130
     state = cluster.state()
     server = state.server if state else "?"
     _progress(

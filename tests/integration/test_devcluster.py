@@ -13,7 +13,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from rollouts.devcluster import DevCluster, DevClusterError, processes
+from rollouts.devcluster import DevCluster, DevClusterError, addons, processes
 
 T = TypeVar("T")
 WAIT = 120.0  # generous: the machine is shared; nothing here measures speed
@@ -242,6 +242,12 @@ def test_third_party_crds_are_installed_and_validate(api_client: Any, namespace:
         )
     assert rejected.value.status == 422
     assert "backends" in rejected.value.body
+    # Installing again replaces the CRDs in place; the objects stay.
+    assert addons.install(api_client, ["smi"]) == ["trafficsplits.split.smi-spec.io"]
+    kept = custom.get_namespaced_custom_object(
+        "split.smi-spec.io", "v1alpha4", namespace, "trafficsplits", "split"
+    )
+    assert kept["spec"]["backends"] == split["spec"]["backends"]
 
 
 def test_requesting_a_taken_port_is_a_clear_error(devcluster: DevCluster, tmp_path: Path) -> None:
