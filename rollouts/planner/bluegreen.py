@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from rollouts.planner.actions import DeleteReplicaSet, Plan, SetServiceSelector
+from rollouts.planner.actions import DeleteReplicaSet, Plan
 from rollouts.planner.context import PassContext
 from rollouts.planner.inputs import (
     POD_HASH_LABEL,
@@ -29,14 +29,18 @@ from rollouts.planner.inputs import (
     as_int,
     as_mapping,
     as_str,
-    format_time,
     parse_time,
 )
 from rollouts.planner.pause import BLUE_GREEN_PAUSE, INCONCLUSIVE_ANALYSIS
 from rollouts.planner.prelude import is_scaling_event, start
 from rollouts.planner.replicasets import ensure_new_rs
 from rollouts.planner.runs import create_run, react_to_run, recorded_run, run_status, terminate_run
-from rollouts.planner.scaledown import blue_green_old_rs_decisions, is_referenced, revision_history_deletions
+from rollouts.planner.scaledown import (
+    aborted_new_rs_decision,
+    blue_green_old_rs_decisions,
+    is_referenced,
+    revision_history_deletions,
+)
 from rollouts.planner.status import (
     base_status,
     compute_conditions,
@@ -206,18 +210,15 @@ def _scale_new_rs(ctx: PassContext, delay_abort: bool) -> None:
     assert new_rs is not None
     desired = preview_replicas(ctx.ro, new_rs, ctx.rs_by_hash(ctx.ro.active_selector))
     if delay_abort:
-        deadline = new_rs.scale_down_deadline
-        if new_rs.has_scale_down_deadline and deadline is not None:
-            if deadline > ctx.now:
-                ctx.requeue(deadline, "abort scale-down delay")
-                return
-            desired = 0
-        elif not new_rs.has_scale_down_deadline:
-            delay = _abort_delay(ctx) or DEFAULT_DELAY_SECONDS
-            if ctx.stable_rs is not None and ctx.stable_rs.available == ctx.ro.replicas:
-                at = ctx.now + timedelta(seconds=delay)
-                ctx.set_deadline(new_rs, format_time(at))
-                ctx.requeue(at, "abort scale-down delay")
+        decision = aborted_new_rs_decision(
+            new_rs,
+            stable_available=ctx.stable_rs.available if ctx.stable_rs is not None else 0,
+            replicas=ctx.ro.replicas,
+            delay_seconds=_abort_delay(ctx) or DEFAULT_DELAY_SECONDS,
+            now=ctx.now,
+        )
+        if decision is not None:
+            ctx.apply_decision(decision, keep_deadline=True)
             return
     ctx.scale(new_rs, desired, keep_deadline=delay_abort)
 
@@ -248,12 +249,7 @@ def _scale_down_others(ctx: PassContext) -> None:
         now=ctx.now,
     )
     for decision in decisions:
-        if decision.deadline is not None:
-            ctx.set_deadline(decision.rs, decision.deadline)
-        if decision.requeue_at is not None:
-            ctx.requeue(decision.requeue_at, "scale-down delay")
-        if decision.rs.spec_replicas != decision.replicas:
-            ctx.scale(decision.rs, decision.replicas)
+        ctx.apply_decision(decision)
 
 
 def _ready_for_pause(ctx: PassContext) -> bool:
@@ -399,8 +395,8 @@ def _sync_status(ctx: PassContext, *, changed: bool = False) -> Plan:
         ctx.pause.clear = True
         ctx.pause.remove_abort = True
     active_name, preview_name = _services(ctx)
-    status["blueGreen"]["previewSelector"] = _switched_hash(ctx, preview_name)
-    status["blueGreen"]["activeSelector"] = _switched_hash(ctx, active_name)
+    status["blueGreen"]["previewSelector"] = ctx.service_hash(preview_name)
+    status["blueGreen"]["activeSelector"] = ctx.service_hash(active_name)
     reason = _should_full_promote(ctx, status)
     if reason:
         promote(ctx, status, reason)
@@ -429,11 +425,3 @@ def _sync_status(ctx: PassContext, *, changed: bool = False) -> Plan:
         status["availableReplicas"] = sum(rs.available for rs in ctx.all_rss)
     compute_conditions(ctx, status)
     return finish(ctx, status)
-
-
-def _switched_hash(ctx: PassContext, service_name: str) -> str:
-    """The hash a Service selects after this pass's switches (read back, as Argo records it)."""
-    for action in reversed(ctx.actions):
-        if isinstance(action, SetServiceSelector) and action.service == service_name:
-            return action.pod_hash
-    return _live_hash(ctx, service_name)

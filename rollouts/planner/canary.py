@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
 from rollouts.planner.actions import DeleteReplicaSet, Plan, SetTrafficWeight
@@ -28,7 +28,6 @@ from rollouts.planner.inputs import (
     ReplicaSetView,
     as_int,
     as_mapping,
-    format_time,
 )
 from rollouts.planner.pause import CANARY_PAUSE_STEP, INCONCLUSIVE_ANALYSIS
 from rollouts.planner.prelude import is_scaling_event, start
@@ -42,6 +41,7 @@ from rollouts.planner.replicas import (
 from rollouts.planner.replicasets import ensure_new_rs
 from rollouts.planner.runs import reconcile_canary_analysis, reconcile_experiment
 from rollouts.planner.scaledown import (
+    aborted_new_rs_decision,
     canary_old_rs_decisions,
     is_referenced,
     revision_history_deletions,
@@ -186,15 +186,20 @@ def _pipeline(ctx: PassContext) -> Plan:
 
 
 def _reconcile_services(ctx: PassContext) -> None:
-    """Stable Service -> stableRS; canary Service -> newRS, or back to stable on a basic abort."""
+    """Stable Service -> stableRS; canary Service -> newRS, or back to stable on an abort.
+
+    With traffic routing the traffic stage moves the canary Service back (once no traffic is left
+    on the canary), so it is not pointed at newRS here in the meantime.
+    """
     canary = _canary(ctx)
     stable_service, canary_service = (
         str(canary.get("stableService", "")),
         str(canary.get("canaryService", "")),
     )
     ctx.point_service(stable_service, ctx.stable_rs, require_available=True)
-    if ctx.pause.aborted and not _traffic_routed(ctx):
-        ctx.point_service(canary_service, ctx.stable_rs, require_available=True)
+    if ctx.pause.aborted:
+        if not _traffic_routed(ctx):
+            ctx.point_service(canary_service, ctx.stable_rs, require_available=True)
         return
     ctx.point_service(canary_service, ctx.new_rs, require_available=True)
 
@@ -213,6 +218,7 @@ def _reconcile_traffic(ctx: PassContext) -> Mapping[str, Any] | None:
         at_desired_counts=_at_desired_counts(ctx, None),
     )
     if ctx.pause.aborted and (weight == 0 or not ro.dynamic_stable_scale):
+        # require_available=False: stable pods may all be unready behind readiness gates (upstream #2507)
         ctx.point_service(str(_canary(ctx).get("canaryService", "")), ctx.stable_rs, require_available=False)
     canary_hash = ctx.new_rs.pod_hash if ctx.new_rs is not None else ""
     stable_hash = ctx.stable_rs.pod_hash if ctx.stable_rs is not None else ""
@@ -262,22 +268,23 @@ def _scale_new_rs(ctx: PassContext, weights: Mapping[str, Any] | None, delay_abo
     new_rs = ctx.new_rs
     assert new_rs is not None
     new_count, _ = _desired_counts(ctx, weights)
+    if (
+        ctx.pause.aborted
+        and _traffic_routed(ctx)
+        and ctx.stable_rs is not None
+        and _explicit_abort_delay(ctx) == 0
+    ):
+        return False  # abortScaleDownDelaySeconds: 0 leaves the aborted canary up (§3.5)
     if delay_abort:
-        deadline = new_rs.scale_down_deadline
-        if new_rs.has_scale_down_deadline and deadline is not None:
-            if deadline > ctx.now:
-                ctx.requeue(deadline, "abort scale-down delay")
-                return False
-            new_count = 0
-        elif new_rs.has_scale_down_deadline:
-            pass  # unreadable deadline: upstream ignores it and scales as usual
-        else:
-            delay = _explicit_abort_delay(ctx) or DEFAULT_DELAY_SECONDS
-            if ctx.stable_rs is not None and ctx.stable_rs.available == ctx.ro.replicas:
-                at = ctx.now + timedelta(seconds=delay)
-                ctx.set_deadline(new_rs, format_time(at))
-                ctx.requeue(at, "abort scale-down delay")
-            return False
+        decision = aborted_new_rs_decision(
+            new_rs,
+            stable_available=ctx.stable_rs.available if ctx.stable_rs is not None else 0,
+            replicas=ctx.ro.replicas,
+            delay_seconds=_explicit_abort_delay(ctx) or DEFAULT_DELAY_SECONDS,
+            now=ctx.now,
+        )
+        if decision is not None:
+            return ctx.apply_decision(decision, keep_deadline=True)
     return ctx.scale(new_rs, new_count, keep_deadline=delay_abort)
 
 
@@ -313,14 +320,7 @@ def _scale_down_others(ctx: PassContext) -> bool:
         referenced=referenced,
         now=ctx.now,
     )
-    for decision in decisions:
-        if decision.deadline is not None:
-            ctx.set_deadline(decision.rs, decision.deadline)
-        if decision.requeue_at is not None:
-            ctx.requeue(decision.requeue_at, "scale-down delay")
-        if decision.rs.spec_replicas != decision.replicas:
-            scaled = ctx.scale(decision.rs, decision.replicas) or scaled
-    return scaled
+    return any([ctx.apply_decision(decision) for decision in decisions]) or scaled
 
 
 def _reconcile_pause_step(ctx: PassContext) -> None:

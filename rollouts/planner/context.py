@@ -36,6 +36,7 @@ from rollouts.planner.inputs import (
     RolloutView,
 )
 from rollouts.planner.pause import PauseChanges
+from rollouts.planner.scaledown import OldReplicaSetDecision
 
 __all__ = ["PassContext"]
 
@@ -184,6 +185,16 @@ class PassContext:
         )
         return True
 
+    def apply_decision(self, decision: OldReplicaSetDecision, *, keep_deadline: bool = False) -> bool:
+        """Carry out a scale-down decision (annotate, time, resize); ``True`` if the size changed."""
+        if decision.deadline is not None:
+            self.set_deadline(decision.rs, decision.deadline)
+        if decision.requeue_at is not None:
+            self.requeue(decision.requeue_at, "scale-down delay")
+        if decision.rs.spec_replicas == decision.replicas:
+            return False
+        return self.scale(decision.rs, decision.replicas, keep_deadline=keep_deadline)
+
     def set_deadline(self, rs: ReplicaSetView, deadline: str | None) -> None:
         """Add (or with ``None`` remove) the ``scale-down-deadline`` annotation (§3.13)."""
         if deadline is None and not rs.has_scale_down_deadline:
@@ -211,7 +222,7 @@ class PassContext:
         service = self.observed.services.get(service_name)
         if not service_name or service is None or target is None:
             return
-        if service.selected_hash == target.pod_hash:
+        if self.service_hash(service_name) == target.pod_hash:
             return
         if require_available:
             if not service.managed_by and target.available < target.spec_replicas:
@@ -220,19 +231,34 @@ class PassContext:
                 return
         self._switch_service(service_name, target.pod_hash)
 
+    def service_hash(self, service_name: str) -> str:
+        """The hash ``service_name`` selects, counting switches already decided in this pass."""
+        for action in reversed(self.actions):
+            if isinstance(action, SetServiceSelector) and action.service == service_name:
+                return action.pod_hash
+        service = self.observed.services.get(service_name)
+        return service.selected_hash if service is not None else ""
+
     def _switch_service(self, service_name: str, pod_hash: str) -> None:
         service = self.observed.services[service_name]
-        managed_by = None if service.managed_by == self.ro.name else self.ro.name
+        switched_before = any(
+            isinstance(a, SetServiceSelector) and a.service == service_name for a in self.actions
+        )
+        managed_by = None if service.managed_by == self.ro.name or switched_before else self.ro.name
+        previous = self.service_hash(service_name)
         self.actions.append(SetServiceSelector(service_name, pod_hash, managed_by))
         self.event(
             "SwitchService",
-            f"Switched selector for service '{service_name}' from '{service.selected_hash}' to '{pod_hash}'",
+            f"Switched selector for service '{service_name}' from '{previous}' to '{pod_hash}'",
         )
 
     def switch_service_to_hash(self, service_name: str, pod_hash: str) -> None:
         """Unconditional switch used by blue-green once its own gates passed (§3.7)."""
-        service = self.observed.services.get(service_name)
-        if service is None or not pod_hash or service.selected_hash == pod_hash:
+        if (
+            service_name not in self.observed.services
+            or not pod_hash
+            or self.service_hash(service_name) == pod_hash
+        ):
             return
         self._switch_service(service_name, pod_hash)
 

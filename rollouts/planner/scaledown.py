@@ -22,6 +22,7 @@ from rollouts.planner.inputs import ReplicaSetView, ServiceView, as_mapping, as_
 
 __all__ = [
     "OldReplicaSetDecision",
+    "aborted_new_rs_decision",
     "blue_green_old_rs_decisions",
     "canary_old_rs_decisions",
     "is_referenced",
@@ -192,3 +193,24 @@ def revision_history_deletions(other_rss: Sequence[ReplicaSetView], limit: int) 
         for rs in cleanable[:excess]
         if rs.replicas == 0 and rs.spec_replicas == 0 and rs.generation <= rs.observed_generation
     ]
+
+
+def aborted_new_rs_decision(
+    new_rs: ReplicaSetView, *, stable_available: int, replicas: int, delay_seconds: int, now: datetime
+) -> OldReplicaSetDecision | None:
+    """The aborted canary/preview waits ``abortScaleDownDelaySeconds`` before going to zero (§3.5, §3.7).
+
+    The delay starts only once stable is fully available again; until then, and until the deadline,
+    the ReplicaSet keeps its size. ``None`` (an unreadable deadline) means: size it as usual.
+    """
+    if new_rs.has_scale_down_deadline:
+        deadline = new_rs.scale_down_deadline
+        if deadline is None:
+            return None
+        if deadline > now:
+            return OldReplicaSetDecision(new_rs, new_rs.spec_replicas, requeue_at=deadline)
+        return OldReplicaSetDecision(new_rs, 0)
+    if stable_available != replicas:
+        return OldReplicaSetDecision(new_rs, new_rs.spec_replicas)
+    until = now + timedelta(seconds=delay_seconds)
+    return OldReplicaSetDecision(new_rs, new_rs.spec_replicas, format_time(until), until)

@@ -435,3 +435,55 @@ def test_traffic_routed_canary_sets_weights_and_keeps_stable_full() -> None:
     }
     assert recorded["stable"]["weight"] == 80
     assert ("TrafficWeightUpdated", "Traffic weight updated from 0 to 20") in all_events(w)
+
+
+def traffic_routed(**canary: Any) -> World:
+    return deployed(
+        [{"setWeight": 20}, {"pause": {}}],
+        stableService="web-stable",
+        canaryService="web-canary",
+        trafficRouting={"nginx": {"stableIngress": "web"}},
+        **canary,
+    )
+
+
+def test_traffic_routed_abort_moves_traffic_back_then_scales_canary_down_after_the_delay() -> None:
+    w = traffic_routed()
+    w.run()
+    apply_merge_patch(w.rollout, operations.abort(w.rollout).status or {})
+    w.run()
+    canary_hash = w.status["currentPodHash"]
+    weights = [a.weight for p in w.plans[-3:] for a in p.of_type(SetTrafficWeight)]
+    assert weights[-1] == 0
+    assert w.services["web-canary"].selected_hash == w.status["stableRS"]
+    canary = w.by_hash(canary_hash)
+    assert canary.spec_replicas == 1
+    assert canary.scale_down_deadline is not None
+    assert canary.scale_down_deadline > w.now
+    w.advance(31)
+    w.run()
+    assert w.by_hash(canary_hash).spec_replicas == 0
+
+
+def test_traffic_routed_abort_with_zero_delay_leaves_the_canary_up() -> None:
+    w = traffic_routed(abortScaleDownDelaySeconds=0)
+    w.run()
+    apply_merge_patch(w.rollout, operations.abort(w.rollout).status or {})
+    w.run()
+    w.advance(3600)
+    w.run()
+    assert w.by_hash(w.status["currentPodHash"]).spec_replicas == 1
+
+
+def test_traffic_routed_promotion_delays_the_previous_stable() -> None:
+    w = traffic_routed()
+    w.run()
+    old = w.status["stableRS"]
+    apply_merge_patch(w.rollout, operations.promote(w.rollout).status or {})
+    w.run()
+    assert w.status["stableRS"] == w.status["currentPodHash"]
+    assert w.by_hash(old).spec_replicas == 5
+    assert w.by_hash(old).has_scale_down_deadline
+    w.advance(31)
+    w.run()
+    assert w.by_hash(old).spec_replicas == 0
