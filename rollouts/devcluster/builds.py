@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -28,6 +29,9 @@ KUBERNETES_MODULE = "k8s.io/kubernetes"
 # release scripts through -X, and left at v0.0.0-master by a plain `go build`.
 VERSION_PACKAGES = ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
 LOG_TAIL_LINES = 40
+# A cached binary not used for this long is deleted (each is ~100 MB and every edit of the Go
+# sources makes a new one). Long enough that no cluster is still starting from it.
+STALE_AFTER_SECONDS = 6 * 3600
 
 
 def is_build_input(relative: str) -> bool:
@@ -79,6 +83,11 @@ def build_env(environ: Mapping[str, str]) -> dict[str, str]:
     env = dict(environ)
     env.setdefault("GOTOOLCHAIN", "local")
     return env
+
+
+def stale_entries(last_used: Mapping[str, float], keep: str, now: float, max_age: float) -> list[str]:
+    """Cache keys to delete: every key but ``keep`` last used more than ``max_age`` seconds ago."""
+    return sorted(key for key, used in last_used.items() if key != keep and now - used > max_age)
 
 
 def tail(text: str, lines: int = LOG_TAIL_LINES) -> str:
@@ -151,13 +160,25 @@ def ensure_binary(progress: Callable[[str], None] = lambda _: None, source: Path
     root = cache_root()
     binary = root / key / BINARY_NAME
     if binary.is_file():
+        os.utime(binary.parent)  # the directory's mtime records the last use
         return binary
     root.mkdir(parents=True, exist_ok=True)
     with (root / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another session may be building the same key
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another session is building (maybe this very key)
+            progress("waiting for another devcluster build to finish")
+            fcntl.flock(lock, fcntl.LOCK_EX)
         if not binary.is_file():
             _build(go, source, binary, ldflags, progress)
+        _prune(root, keep=key)
     return binary
+
+
+def _prune(root: Path, keep: str) -> None:
+    last_used = {entry.name: entry.stat().st_mtime for entry in root.iterdir() if entry.is_dir()}
+    for key in stale_entries(last_used, keep, time.time(), STALE_AFTER_SECONDS):
+        shutil.rmtree(root / key, ignore_errors=True)
 
 
 def _build(go: str, source: Path, binary: Path, ldflags: str, progress: Callable[[str], None]) -> None:

@@ -101,3 +101,9 @@ def test_failed_build_shows_the_log_tail(tmp_path, monkeypatch):
     assert "undefined: undefinedThing" in str(caught.value)
     binaries = [p for p in (tmp_path / "cache").rglob("devcluster") if p.is_file()]
     assert not binaries, "a failed build must not leave a binary"
+
+
+def test_stale_entries_spare_the_current_key_and_recent_ones():
+    last_used = {"old": 0.0, "recent": 9_000.0, "current": 0.0}
+    assert builds.stale_entries(last_used, keep="current", now=10_000.0, max_age=3_600.0) == ["old"]
+    assert builds.stale_entries({}, keep="current", now=10_000.0, max_age=3_600.0) == []
