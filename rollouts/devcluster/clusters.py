@@ -157,7 +157,7 @@ class DevCluster:
         self.layout.state_file.unlink(missing_ok=True)
         command = up_command(binary, self.directory, options)
         self._progress(f"starting the devcluster in {self.directory}")
-        with self.layout.log_file(SUPERVISOR).open("ab") as log:
+        with self.layout.log_file(SUPERVISOR).open("wb") as log:  # a fresh cluster, a fresh log
             self._supervisor = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,

@@ -143,7 +143,8 @@ func (s *supervisor) startAll(ctx context.Context) error {
 }
 
 func (s *supervisor) start(command cluster.Command) (*child, error) {
-	logFile, err := os.OpenFile(s.spec.Layout.LogFile(command.Part), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	// A fresh cluster gets fresh logs, so a log tail never shows an earlier run's lines.
+	logFile, err := os.OpenFile(s.spec.Layout.LogFile(command.Part), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
 	}
