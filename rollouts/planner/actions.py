@@ -22,6 +22,7 @@ __all__ = [
     "CreateReplicaSet",
     "DeleteReplicaSet",
     "EmitEvent",
+    "EvictPod",
     "PatchReplicaSet",
     "PatchRollout",
     "Plan",
@@ -153,6 +154,13 @@ class TerminateExperiment:
 
 
 @dataclass(frozen=True)
+class EvictPod:
+    """Evict one pod through the Eviction API (PodDisruptionBudgets apply; a 429 is retried later)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class EmitEvent:
     """A Kubernetes Event on the Rollout with Argo's reason (§10.2)."""
 
@@ -181,6 +189,7 @@ Action = (
     | TerminateAnalysisRun
     | CreateExperiment
     | TerminateExperiment
+    | EvictPod
     | EmitEvent
     | Requeue
 )

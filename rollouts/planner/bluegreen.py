@@ -34,6 +34,7 @@ from rollouts.planner.inputs import (
 from rollouts.planner.pause import BLUE_GREEN_PAUSE, INCONCLUSIVE_ANALYSIS
 from rollouts.planner.prelude import is_scaling_event, start
 from rollouts.planner.replicasets import ensure_new_rs
+from rollouts.planner.restart import reconcile_restart
 from rollouts.planner.runs import create_run, react_to_run, recorded_run, run_status, terminate_run
 from rollouts.planner.scaledown import (
     aborted_new_rs_decision,
@@ -49,6 +50,7 @@ from rollouts.planner.status import (
     promote,
     saturated,
 )
+from rollouts.planner.units import scaled_count
 
 __all__ = [
     "completed_pause",
@@ -174,6 +176,8 @@ def _pipeline(ctx: PassContext) -> Plan:
     changed = bool(ctx.ro.current_pod_hash) and ctx.ro.current_pod_hash != ctx.current_pod_hash
     if changed:
         return _sync_status(ctx, changed=True)
+    if reconcile_restart(ctx, max_unavailable=_max_unavailable(ctx)):
+        return Plan(actions=tuple(ctx.actions), notes=("evicting pods for spec.restartAt",))
     _scale_replica_sets(ctx)
     for rs in revision_history_deletions(ctx.other_rss, ctx.ro.revision_history_limit):
         ctx.actions.append(DeleteReplicaSet(rs.name))
@@ -181,6 +185,16 @@ def _pipeline(ctx: PassContext) -> Plan:
     _reconcile_active_service(ctx, active_name)
     _reconcile_analysis(ctx)
     return _sync_status(ctx)
+
+
+def _max_unavailable(ctx: PassContext) -> int:
+    """``blueGreen.maxUnavailable`` (default 25%, rounded down, at most ``replicas``): bounds restarts."""
+    replicas = ctx.ro.replicas
+    try:
+        count = scaled_count(_strategy(ctx.ro).get("maxUnavailable", "25"), replicas, round_up=False)
+    except (TypeError, ValueError):
+        count = 0
+    return min(count, replicas)
 
 
 def _abort_delay(ctx: PassContext) -> int | None:

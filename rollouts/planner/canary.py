@@ -39,6 +39,7 @@ from rollouts.planner.replicas import (
     traffic_routed_counts,
 )
 from rollouts.planner.replicasets import ensure_new_rs
+from rollouts.planner.restart import reconcile_restart
 from rollouts.planner.runs import reconcile_canary_analysis, reconcile_experiment
 from rollouts.planner.scaledown import (
     aborted_new_rs_decision,
@@ -172,6 +173,8 @@ def _pipeline(ctx: PassContext) -> Plan:
         ctx.sync_new_rs_revision()
         return _sync_status(ctx, changed=True)
     ensure_new_rs(ctx)
+    if reconcile_restart(ctx, max_unavailable=_surge_and_unavailable(ctx)[1]):
+        return Plan(actions=tuple(ctx.actions), notes=("evicting pods for spec.restartAt",))
     for rs in revision_history_deletions(ctx.other_rss, ctx.ro.revision_history_limit):
         ctx.actions.append(DeleteReplicaSet(rs.name))
     _reconcile_services(ctx)

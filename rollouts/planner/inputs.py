@@ -33,6 +33,7 @@ __all__ = [
     "AnalysisRunView",
     "ExperimentView",
     "Observed",
+    "PodView",
     "ReplicaSetView",
     "RolloutView",
     "ServiceView",
@@ -378,6 +379,17 @@ class ExperimentView:
 
 
 @dataclass(frozen=True)
+class PodView:
+    """A pod of one of the Rollout's ReplicaSets, reduced to what a restart decides on (§3.20)."""
+
+    name: str
+    replica_set: str
+    created_at: datetime
+    available: bool = True
+    deleting: bool = False
+
+
+@dataclass(frozen=True)
 class Observed:
     """Everything the shell observed about a Rollout's children in one pass.
 
@@ -385,7 +397,7 @@ class Observed:
     the hash of the canary steps; the shell computes both so the planner stays free of the Go-JSON
     encoder. ``new_rs_name`` names the ReplicaSet the shell matched as newRS by the §3.2 fallbacks
     (legacy hash, semantic template equality); when empty, newRS is the one whose hash label equals
-    ``desired_pod_hash``.
+    ``desired_pod_hash``. ``pods`` is listed only while a restart is due (`restart.pods_needed`).
     """
 
     replica_sets: Sequence[ReplicaSetView] = ()
@@ -395,3 +407,4 @@ class Observed:
     services: Mapping[str, ServiceView] = field(default_factory=dict)
     analysis_runs: Mapping[str, AnalysisRunView] = field(default_factory=dict)
     experiments: Mapping[str, ExperimentView] = field(default_factory=dict)
+    pods: Sequence[PodView] | None = None
