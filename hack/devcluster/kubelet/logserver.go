@@ -3,9 +3,12 @@ package kubelet
 // The kubelet's HTTPS endpoint, reduced to container logs so that `kubectl logs` and the pod log
 // API work for really-run containers. The API server reaches a node at its InternalIP and the
 // port published in status.daemonEndpoints; every node has its own loopback address and all
-// listen on one port. The certificate is self-signed and made at start: the devcluster's API
-// server has no kubelet CA configured and so does not verify kubelet certificates, as upstream
-// does in that configuration. Simulated containers write no logs; their log is empty.
+// listen on one port. The serving certificate is self-signed and made at start: the API server
+// has no kubelet CA configured and so does not verify kubelet certificates, as upstream does in
+// that configuration. Callers must present a client certificate signed by the cluster CA (the
+// one in the kubeconfig), which the API server's kubelet-client certificate is, so other local
+// users cannot read container logs through this port. Simulated containers write no logs; their
+// log is empty.
 
 import (
 	"bufio"
@@ -29,6 +32,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 )
 
 // logServer is the listening endpoint of all nodes.
@@ -37,7 +41,7 @@ type logServer struct {
 }
 
 // startLogServer listens on every node address with one shared port and serves until ctx ends.
-func (k *kubelet) startLogServer(ctx context.Context) (*logServer, error) {
+func (k *kubelet) startLogServer(ctx context.Context, clientCAs *x509.CertPool) (*logServer, error) {
 	addresses := make([]string, k.opts.Nodes)
 	for i := range addresses {
 		address, err := nodeAddress(k.opts.LogServerAddressBase, i)
@@ -56,7 +60,12 @@ func (k *kubelet) startLogServer(ctx context.Context) (*logServer, error) {
 	}
 	server := &http.Server{
 		Handler:           http.HandlerFunc(k.serveKubeletAPI),
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		TLSConfig: &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			MinVersion:   tls.VersionTLS12,
+			ClientAuth:   tls.RequireAndVerifyClientCert,
+			ClientCAs:    clientCAs,
+		},
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	for _, l := range listeners {
@@ -96,6 +105,22 @@ func listenAll(addresses []string) ([]net.Listener, int, error) {
 		}
 	}
 	return nil, 0, fmt.Errorf("no port is free on all node addresses: %w", lastErr)
+}
+
+// clusterCA reads the CA that signs the cluster's client certificates from the kubeconfig.
+func clusterCA(config *rest.Config) (*x509.CertPool, error) {
+	data := config.TLSClientConfig.CAData
+	if len(data) == 0 && config.TLSClientConfig.CAFile != "" {
+		var err error
+		if data, err = os.ReadFile(config.TLSClientConfig.CAFile); err != nil {
+			return nil, fmt.Errorf("reading the cluster CA: %w", err)
+		}
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, errors.New("the kubeconfig names no cluster CA; the log server needs it to authenticate the API server")
+	}
+	return pool, nil
 }
 
 func selfSignedCertificate(addresses []string) (tls.Certificate, error) {

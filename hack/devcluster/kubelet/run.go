@@ -9,6 +9,7 @@ package kubelet
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
@@ -52,8 +53,12 @@ func Run(ctx context.Context, opts Options) error {
 	if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
 		return fmt.Errorf("creating state dir: %w", err)
 	}
+	clientCAs, err := clusterCA(config)
+	if err != nil {
+		return err
+	}
 	k := newKubelet(opts, client, config)
-	return k.run(ctx)
+	return k.run(ctx, clientCAs)
 }
 
 // kubelet is the imperative shell around planPod.
@@ -117,13 +122,13 @@ func newKubelet(opts Options, client kubernetes.Interface, config *rest.Config) 
 	return k
 }
 
-func (k *kubelet) run(ctx context.Context) error {
+func (k *kubelet) run(ctx context.Context, clientCAs *x509.CertPool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer k.queue.ShutDown()
 	defer k.runtime.stopAll()
 
-	logs, err := k.startLogServer(ctx)
+	logs, err := k.startLogServer(ctx, clientCAs)
 	if err != nil {
 		return err
 	}
