@@ -70,10 +70,7 @@ func plannedStarts(start time.Time, containers []*corev1.Container) []planned {
 func (s simulation) simulate(c *corev1.Container, when planned, prev *corev1.ContainerStatus) (corev1.ContainerStatus, time.Time) {
 	status := s.base(c, prev)
 	if s.host.imageDenied(c.Image) {
-		reason, next := s.backoff.imagePullPhase(s.start, s.now)
-		status.ImageID, status.ContainerID = "", ""
-		status.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: pullMessage(reason, c.Image)}}
-		return status, next
+		return s.pullFailing(status, c)
 	}
 	if s.now.Before(when.visibleAt) && !isRunning(prev) {
 		status.ContainerID = ""
@@ -108,6 +105,15 @@ func (s simulation) simulate(c *corev1.Container, when planned, prev *corev1.Con
 		startedAt = prev.State.Running.StartedAt.Time
 	}
 	return s.running(status, c, startedAt, when.visibleAt)
+}
+
+// pullFailing is the status of a container whose image never pulls: no container, and a waiting
+// reason that follows the pull back-off schedule.
+func (s simulation) pullFailing(status corev1.ContainerStatus, c *corev1.Container) (corev1.ContainerStatus, time.Time) {
+	reason, next := s.backoff.imagePullPhase(s.start, s.now)
+	status.ImageID, status.ContainerID = "", ""
+	status.State = waiting(reason, pullMessage(reason, c.Image))
+	return status, next
 }
 
 // base carries over identity and history from the previous status.
@@ -208,10 +214,7 @@ func probeDelay(p *corev1.Probe) time.Duration {
 func (s simulation) completedInit(c *corev1.Container, prev *corev1.ContainerStatus) (corev1.ContainerStatus, time.Time) {
 	status := s.base(c, prev)
 	if s.host.imageDenied(c.Image) {
-		reason, next := s.backoff.imagePullPhase(s.start, s.now)
-		status.ImageID, status.ContainerID = "", ""
-		status.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: pullMessage(reason, c.Image)}}
-		return status, next
+		return s.pullFailing(status, c)
 	}
 	status.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
 		ExitCode: 0, Reason: reasonCompleted, StartedAt: metav1.NewTime(s.start), FinishedAt: metav1.NewTime(s.start),

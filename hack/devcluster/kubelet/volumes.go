@@ -253,38 +253,38 @@ type apiSources struct {
 
 func (s apiSources) configMap(name string) (map[string]string, bool, error) {
 	cm, err := s.client.CoreV1().ConfigMaps(s.pod.Namespace).Get(s.ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, false, nil
-	}
 	if err != nil {
-		return nil, false, err
+		return notFoundIsAbsent(err)
 	}
-	data := map[string]string{}
-	for k, v := range cm.BinaryData {
-		data[k] = string(v)
-	}
-	for k, v := range cm.Data {
-		data[k] = v
-	}
-	return data, true, nil
+	return mergedData(cm.BinaryData, cm.Data), true, nil
 }
 
 func (s apiSources) secret(name string) (map[string]string, bool, error) {
 	secret, err := s.client.CoreV1().Secrets(s.pod.Namespace).Get(s.ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return notFoundIsAbsent(err)
+	}
+	return mergedData(secret.Data, secret.StringData), true, nil
+}
+
+// notFoundIsAbsent turns a read error into the envSources answer: absent, or a real error.
+func notFoundIsAbsent(err error) (map[string]string, bool, error) {
 	if apierrors.IsNotFound(err) {
 		return nil, false, nil
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	data := map[string]string{}
-	for k, v := range secret.Data {
+	return nil, false, err
+}
+
+// mergedData joins an object's binary and text keys (text wins, as for Secret stringData).
+func mergedData(binary map[string][]byte, text map[string]string) map[string]string {
+	data := make(map[string]string, len(binary)+len(text))
+	for k, v := range binary {
 		data[k] = string(v)
 	}
-	for k, v := range secret.StringData {
+	for k, v := range text {
 		data[k] = v
 	}
-	return data, true, nil
+	return data
 }
 
 func (s apiSources) serviceAccountToken(audience string, expirationSeconds *int64) (string, error) {
