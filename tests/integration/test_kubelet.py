@@ -386,6 +386,39 @@ def test_env_workdir_and_fallback_message(pods: Pods) -> None:
     assert state.message == "/tmp/work envy hello envy\n", "empty termination file on failure: the log's tail"
 
 
+def test_volumes_of_a_run_pod(pods: Pods) -> None:
+    pods.core.create_namespaced_config_map(
+        pods.namespace,
+        client.V1ConfigMap(metadata=client.V1ObjectMeta(name="settings"), data={"mode": "fast"}),
+    )
+    mounts = [
+        client.V1VolumeMount(name="work", mount_path="/work"),
+        client.V1VolumeMount(name="settings", mount_path="/etc/settings", read_only=True),
+    ]
+    stage = container("stage", image="busybox", command=["sh", "-c", "echo staged > /work/input"])
+    stage.volume_mounts = mounts[:1]
+    script = (
+        "cat /work/input /etc/settings/mode > /dev/termination-log; if touch /etc/settings/x; then exit 9; fi"
+    )
+    main = container(image="busybox", command=["sh", "-c", script], volume_mounts=mounts)
+    pods.create(
+        pod_manifest(
+            "staged",
+            main,
+            init_containers=[stage],
+            restart_policy="Never",
+            volumes=[
+                client.V1Volume(name="work", empty_dir=client.V1EmptyDirVolumeSource()),
+                client.V1Volume(name="settings", config_map=client.V1ConfigMapVolumeSource(name="settings")),
+            ],
+        )
+    )
+    pod = pods.until("staged", "finished", lambda p: p.status.phase in ("Succeeded", "Failed"))
+    assert pod.status.phase == "Succeeded", "the ConfigMap volume must be read-only"
+    assert pod.status.init_container_statuses[0].state.terminated.reason == "Completed"
+    assert terminated(pod).message == "staged\nfast"
+
+
 def test_active_deadline_kills_a_job_pod(pods: Pods) -> None:
     pods.create(
         pod_manifest(
