@@ -28,6 +28,7 @@ __all__ = [
     "Plan",
     "Requeue",
     "ScaleReplicaSet",
+    "ScaleWorkload",
     "SetServiceSelector",
     "SetTrafficWeight",
     "TerminateAnalysisRun",
@@ -154,6 +155,16 @@ class TerminateExperiment:
 
 
 @dataclass(frozen=True)
+class ScaleWorkload:
+    """Set ``spec.replicas`` of the ``workloadRef`` target (§3.16 ``scaleDown``), if it differs."""
+
+    api_version: str
+    kind: str
+    name: str
+    replicas: int
+
+
+@dataclass(frozen=True)
 class EvictPod:
     """Evict one pod through the Eviction API (PodDisruptionBudgets apply; a 429 is retried later)."""
 
@@ -190,6 +201,7 @@ Action = (
     | CreateExperiment
     | TerminateExperiment
     | EvictPod
+    | ScaleWorkload
     | EmitEvent
     | Requeue
 )

@@ -39,6 +39,7 @@ from rollouts.planner.phase import (
     timed_out,
 )
 from rollouts.planner.steps import current_step, step_kind
+from rollouts.planner.workload import workload_scale
 
 __all__ = [
     "base_status",
@@ -225,7 +226,7 @@ def normalized_status(status: Mapping[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in status.items():
         if key in ("canary", "blueGreen"):
-            result[key] = {k: v for k, v in dict(value or {}).items() if v not in (None, "", False, [], {})}
+            result[key] = {k: v for k, v in as_mapping(value).items() if v not in (None, "", False, [], {})}
         elif key in _ALWAYS_KEPT:
             if value is not None:
                 result[key] = value
@@ -242,6 +243,9 @@ def finish(ctx: PassContext, status: dict[str, Any]) -> Plan:
     status["observedGeneration"] = str(ro.generation)
     status["phase"], status["message"] = rollout_phase(ro, status)
     new_status = normalized_status(status)
+    scale_workload = workload_scale(ro, new_status, revision=ctx.revision)
+    if scale_workload is not None:
+        ctx.actions.append(scale_workload)
     patch = merge_patch(ro.status, new_status)
     if patch:
         _pause_events(ctx, new_status)
