@@ -37,7 +37,6 @@ from rollouts.planner.replicasets import ensure_new_rs
 from rollouts.planner.restart import reconcile_restart
 from rollouts.planner.runs import create_run, react_to_run, recorded_run, run_status, terminate_run
 from rollouts.planner.scaledown import (
-    aborted_new_rs_decision,
     blue_green_old_rs_decisions,
     is_referenced,
     revision_history_deletions,
@@ -223,18 +222,8 @@ def _scale_new_rs(ctx: PassContext, delay_abort: bool) -> None:
     new_rs = ctx.new_rs
     assert new_rs is not None
     desired = preview_replicas(ctx.ro, new_rs, ctx.rs_by_hash(ctx.ro.active_selector))
-    if delay_abort:
-        decision = aborted_new_rs_decision(
-            new_rs,
-            stable_available=ctx.stable_rs.available if ctx.stable_rs is not None else 0,
-            replicas=ctx.ro.replicas,
-            delay_seconds=_abort_delay(ctx) or DEFAULT_DELAY_SECONDS,
-            now=ctx.now,
-        )
-        if decision is not None:
-            ctx.apply_decision(decision, keep_deadline=True)
-            return
-    ctx.scale(new_rs, desired, keep_deadline=delay_abort)
+    delay = (_abort_delay(ctx) or DEFAULT_DELAY_SECONDS) if delay_abort else None
+    ctx.size_new_rs(desired, abort_delay_seconds=delay)
 
 
 def _scale_down_others(ctx: PassContext) -> None:

@@ -42,7 +42,6 @@ from rollouts.planner.replicasets import ensure_new_rs
 from rollouts.planner.restart import reconcile_restart
 from rollouts.planner.runs import reconcile_canary_analysis, reconcile_experiment
 from rollouts.planner.scaledown import (
-    aborted_new_rs_decision,
     canary_old_rs_decisions,
     is_referenced,
     revision_history_deletions,
@@ -278,17 +277,8 @@ def _scale_new_rs(ctx: PassContext, weights: Mapping[str, Any] | None, delay_abo
         and _explicit_abort_delay(ctx) == 0
     ):
         return False  # abortScaleDownDelaySeconds: 0 leaves the aborted canary up (§3.5)
-    if delay_abort:
-        decision = aborted_new_rs_decision(
-            new_rs,
-            stable_available=ctx.stable_rs.available if ctx.stable_rs is not None else 0,
-            replicas=ctx.ro.replicas,
-            delay_seconds=_explicit_abort_delay(ctx) or DEFAULT_DELAY_SECONDS,
-            now=ctx.now,
-        )
-        if decision is not None:
-            return ctx.apply_decision(decision, keep_deadline=True)
-    return ctx.scale(new_rs, new_count, keep_deadline=delay_abort)
+    delay = (_explicit_abort_delay(ctx) or DEFAULT_DELAY_SECONDS) if delay_abort else None
+    return ctx.size_new_rs(new_count, abort_delay_seconds=delay)
 
 
 def _scale_down_others(ctx: PassContext) -> bool:

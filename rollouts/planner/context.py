@@ -36,7 +36,7 @@ from rollouts.planner.inputs import (
     RolloutView,
 )
 from rollouts.planner.pause import PauseChanges
-from rollouts.planner.scaledown import OldReplicaSetDecision
+from rollouts.planner.scaledown import OldReplicaSetDecision, aborted_new_rs_decision
 
 __all__ = ["PassContext"]
 
@@ -194,6 +194,24 @@ class PassContext:
         if decision.rs.spec_replicas == decision.replicas:
             return False
         return self.scale(decision.rs, decision.replicas, keep_deadline=keep_deadline)
+
+    def size_new_rs(self, replicas: int, *, abort_delay_seconds: int | None) -> bool:
+        """Size newRS; with ``abort_delay_seconds`` (an aborted update whose canary/preview waits
+        before going away) hold it, start the delay once stable is whole, then scale it to 0."""
+        new_rs = self.new_rs
+        if new_rs is None:
+            return False
+        if abort_delay_seconds is not None:
+            decision = aborted_new_rs_decision(
+                new_rs,
+                stable_available=self.stable_rs.available if self.stable_rs is not None else 0,
+                replicas=self.ro.replicas,
+                delay_seconds=abort_delay_seconds,
+                now=self.now,
+            )
+            if decision is not None:
+                return self.apply_decision(decision, keep_deadline=True)
+        return self.scale(new_rs, replicas, keep_deadline=abort_delay_seconds is not None)
 
     def set_deadline(self, rs: ReplicaSetView, deadline: str | None) -> None:
         """Add (or with ``None`` remove) the ``scale-down-deadline`` annotation (§3.13)."""

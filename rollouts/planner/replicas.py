@@ -213,29 +213,28 @@ def basic_canary_counts(
     if countable <= min_available:
         return new_count, stable_count
     scale_down = countable - min_available
+    # shrink the side whose availability was not counted: canary when its weight falls, else stable
     if not increasing:
-        if new_rs is not None and new_rs.spec_replicas > canary_target_count:
-            new_count = max(canary_target_count, new_rs.spec_replicas - scale_down)
-        new_count, stable_count = _rebalance(
-            drained=new_rs,
-            adjusted=stable_rs,
-            drained_count=new_count,
-            adjusted_count=stable_count,
-            max_total=max_total,
-            min_available=min_available,
-        )
-    elif has_stable and stable_rs is not None:
-        if stable_rs.spec_replicas > stable_target_count:
-            stable_count = max(stable_target_count, stable_rs.spec_replicas - scale_down)
-        stable_count, new_count = _rebalance(
-            drained=stable_rs,
-            adjusted=new_rs,
-            drained_count=stable_count,
-            adjusted_count=new_count,
-            max_total=max_total,
-            min_available=min_available,
-        )
-    return new_count, stable_count
+        drained, adjusted, drained_count, adjusted_count = new_rs, stable_rs, new_count, stable_count
+        drained_target = canary_target_count
+    elif has_stable:
+        drained, adjusted, drained_count, adjusted_count = stable_rs, new_rs, stable_count, new_count
+        drained_target = stable_target_count
+    else:
+        return new_count, stable_count
+    if drained is not None and drained.spec_replicas > drained_target:
+        drained_count = max(drained_target, drained.spec_replicas - scale_down)
+    drained_count, adjusted_count = _rebalance(
+        drained=drained,
+        adjusted=adjusted,
+        drained_count=drained_count,
+        adjusted_count=adjusted_count,
+        max_total=max_total,
+        min_available=min_available,
+    )
+    if not increasing:
+        return drained_count, adjusted_count
+    return adjusted_count, drained_count
 
 
 def weight_to_replicas(replicas: int, weight: int, max_weight: int = 100) -> int:
