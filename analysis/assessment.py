@@ -50,7 +50,9 @@ from analysis.composition import (
     args_without_secrets,
     dry_run_metrics,
     redact,
+    resolve_metric,
     resolve_metrics,
+    resolve_secret_args,
     retention_limits,
 )
 from analysis.expr import ExprError, evaluate_condition
@@ -59,6 +61,7 @@ from analysis.models import (
     AnalysisPhase,
     AnalysisRun,
     AnalysisRunStatus,
+    Argument,
     Measurement,
     Metric,
     MetricResult,
@@ -81,12 +84,14 @@ __all__ = [
     "assess_metric",
     "conclude_reconcile",
     "evaluate_result",
+    "fail_reconcile",
     "format_time",
     "next_measurement_at",
     "parse_time",
     "plan_reconcile",
     "record_measurement",
     "replace_status",
+    "resolve_tasks",
     "validate_metrics",
 ]
 
@@ -500,7 +505,11 @@ def _terminating(run_terminate: bool, results: Iterable[MetricResult]) -> bool:
 def _finish(status: AnalysisRunStatus, phase: AnalysisPhase, message: str, now: datetime) -> Conclusion:
     """A run ending at once (spec problems), with upstream's completion Event."""
     ended = status.model_copy(
-        update={"phase": phase, "message": message, "completed_at": status.completed_at or format_time(now)}
+        update={
+            "phase": str(phase),
+            "message": message,
+            "completed_at": status.completed_at or format_time(now),
+        }
     )
     return Conclusion(ended, events=(_run_event(phase),))
 
@@ -553,6 +562,24 @@ def plan_reconcile(run: AnalysisRun, now: datetime) -> Plan:
     return Plan(status, tuple(tasks), tuple(metrics), dry_run, retention, terminating)
 
 
+def resolve_tasks(
+    plan: Plan, args: Sequence[Argument], secret_data: Mapping[str, Mapping[str, str]]
+) -> tuple[dict[str, Metric], tuple[str, ...]]:
+    """The task metrics ready for their providers (Secret-backed args filled in), and the
+    Secret values to redact. ``secret_data`` holds the Secrets named by
+    :func:`analysis.composition.secret_names`; raises :class:`CompositionError` when one is
+    missing, which ends the run (:func:`fail_reconcile`) as upstream does.
+    """
+    resolved = resolve_secret_args(args, secret_data)
+    metrics = {task.metric.name: resolve_metric(task.metric, resolved.args) for task in plan.tasks}
+    return metrics, resolved.secrets
+
+
+def fail_reconcile(plan: Plan, error: CompositionError, now: datetime) -> Conclusion:
+    """The run ends Error because the arguments of its due metrics cannot be resolved."""
+    return _finish(plan.status, AnalysisPhase.ERROR, f"Unable to resolve metric arguments: {error}", now)
+
+
 def conclude_reconcile(
     run: AnalysisRun,
     plan: Plan,
@@ -574,7 +601,7 @@ def conclude_reconcile(
         measurement = _finished(taken[name].measurement, task, now, secrets)
         result = results.get(name) or MetricResult(
             name=name,
-            phase=AnalysisPhase.RUNNING,
+            phase=str(AnalysisPhase.RUNNING),
             dry_run=(name in plan.dry_run) or None,
             metadata=dict(taken[name].metric_metadata or {}) or None,
         )
@@ -585,7 +612,7 @@ def conclude_reconcile(
     status = plan.status
     update: dict[str, Any] = {"run_summary": summaries[0], "dry_run_summary": summaries[1]}
     if phase != status.phase:
-        update.update(phase=phase, message=message or None)
+        update.update(phase=str(phase), message=message or None)
         if phase.completed:
             update["completed_at"] = status.completed_at or format_time(now)
             events = (*events, _run_event(phase))
@@ -654,7 +681,9 @@ def _assess_pass(
             if phase.completed:
                 events.append(_metric_event(metric.name, phase))
             last = _last(result)
-            result = result.model_copy(update={"phase": phase, "message": last.message if last else None})
+            result = result.model_copy(
+                update={"phase": str(phase), "message": last.message if last else None}
+            )
         if not phase.completed:
             everything_completed = False
         elif not dry_run:

@@ -469,8 +469,9 @@ def resolve_metric(metric: Metric, args: Sequence[Argument]) -> Metric:
         values[f"args.{arg.name}"] = json.dumps(arg.value, ensure_ascii=False)[1:-1]
     if len(pieces) == 1:
         return metric
+    text = _execute(pieces, values)
     try:
-        return Metric.from_dict(json.loads(_execute(pieces, values)))
+        return Metric.from_dict(json.loads(text))
     except (ValueError, ManifestError) as error:  # json.JSONDecodeError is a ValueError
         problem = f"metric {metric.name!r} is invalid after argument substitution: {error}"
         raise CompositionError(problem) from None

@@ -79,7 +79,7 @@ class Outcome:
 def error_measurement(message: str, started_at: datetime, finished_at: datetime) -> Measurement:
     """Upstream's ``MarkMeasurementError``: phase Error, the message, no value."""
     return Measurement(
-        phase=AnalysisPhase.ERROR,
+        phase=str(AnalysisPhase.ERROR),
         message=message,
         started_at=format_time(started_at),
         finished_at=format_time(finished_at),
@@ -94,7 +94,7 @@ def outcome_measurement(outcome: Outcome, started_at: datetime, finished_at: dat
     if len(value) > MAX_VALUE_CHARS:
         value = value[:MAX_VALUE_CHARS] + "…(truncated)"
     return Measurement(
-        phase=outcome.verdict.phase,
+        phase=str(outcome.verdict.phase),
         value=value,
         metadata=dict(outcome.metadata) if outcome.metadata else None,
         started_at=format_time(started_at),
