@@ -59,7 +59,7 @@ func (k *kubelet) startLogServer(ctx context.Context, clientCAs *x509.CertPool) 
 		return nil, err
 	}
 	server := &http.Server{
-		Handler:           http.HandlerFunc(k.serveKubeletAPI),
+		Handler: http.HandlerFunc(k.serveKubeletAPI),
 		TLSConfig: &tls.Config{
 			Certificates: []tls.Certificate{cert},
 			MinVersion:   tls.VersionTLS12,
