@@ -10,7 +10,7 @@ pre-pass (§3.1 step 4) and the invalid-spec write live here too: they are statu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from rollouts.planner.actions import Action, EmitEvent, Plan, Requeue, merge_patch
@@ -44,6 +44,7 @@ from rollouts.planner.workload import workload_scale
 __all__ = [
     "base_status",
     "compute_conditions",
+    "create_error_plan",
     "finish",
     "format_selector",
     "invalid_spec_plan",
@@ -388,4 +389,23 @@ def promote(ctx: PassContext, status: dict[str, Any], reason: str) -> None:
     ctx.event(
         Reason.COMPLETED,
         f"Rollout completed update to revision {ctx.revision} ({status['currentPodHash']}): {reason}",
+    )
+
+
+def create_error_plan(rollout: Mapping[str, Any], replica_set: str, error: str, now: datetime) -> Plan:
+    """What the shell writes when creating newRS failed (other than AlreadyExists), §3.2:
+    a Warning ``ReplicaSetCreateError`` Event and Progressing=False with the same message."""
+    ro = RolloutView(rollout)
+    message = Reason.RS_CREATE_ERROR_MESSAGE.format(rs=replica_set, error=error)
+    conditions, _ = set_condition(
+        [dict(c) for c in ro.conditions],
+        new_condition(PROGRESSING, "False", Reason.RS_CREATE_ERROR, message, now),
+    )
+    status = {**ro.status, "conditions": conditions, "observedGeneration": str(ro.generation)}
+    status["phase"], status["message"] = rollout_phase(ro, status)
+    patch = merge_patch(ro.status, status)
+    return Plan(
+        actions=(EmitEvent(Reason.RS_CREATE_ERROR, message, warning=True),),
+        status=status,
+        status_patch=patch or None,
     )

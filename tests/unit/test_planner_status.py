@@ -13,6 +13,7 @@ from rollouts.planner.canary import plan_canary
 from rollouts.planner.context import PassContext
 from rollouts.planner.inputs import Observed, ReplicaSetView
 from rollouts.planner.status import (
+    create_error_plan,
     format_selector,
     invalid_spec_plan,
     normalized_status,
@@ -137,3 +138,19 @@ def test_rollout_not_completed_event_when_an_update_starts() -> None:
     plan = w.reconcile()
     messages = [a.message for a in plan.actions if getattr(a, "reason", "") == "RolloutNotCompleted"]
     assert messages == [f"Rollout not completed, started update to revision 2 ({w.status['currentPodHash']})"]
+
+
+def test_replica_set_create_error() -> None:
+    rollout = canary_rollout([{"pause": {}}])
+    plan = create_error_plan(rollout, "web-abc", 'pods "x" is forbidden: exceeded quota', NOW)
+    message = 'Failed to create new replica set "web-abc": pods "x" is forbidden: exceeded quota'
+    assert plan.status is not None
+    (condition,) = plan.status["conditions"]
+    assert (condition["type"], condition["status"], condition["reason"], condition["message"]) == (
+        "Progressing",
+        "False",
+        "ReplicaSetCreateError",
+        message,
+    )
+    (event,) = plan.actions
+    assert (event.reason, event.message, event.warning) == ("ReplicaSetCreateError", message, True)  # type: ignore[union-attr]
