@@ -9,9 +9,10 @@ abort cleared) and nothing is scaled in that pass — which is also how a brand-
 since its step hash is still empty. Going back to the stable template skips the steps.
 
 Seams for later issues, each planned here and executed elsewhere: `SetTrafficWeight` (routers in
-`traffic`), `CreateAnalysisRun` (run specs in `analysis`), `CreateExperiment`. Pod restarts
-(§3.20), in-place ephemeral-metadata updates of existing ReplicaSets (§3.17), ping-pong services,
-step plugins and workloadRef scale-down are not planned yet.
+`traffic`), `CreateAnalysisRun` (run specs in `analysis`), `CreateExperiment`. Not planned yet:
+in-place ephemeral-metadata updates of existing ReplicaSets (§3.17), ping-pong Services, managed
+header/mirror routes, experiment traffic weights, ALB weight verification and step plugins
+(§3.22); a Rollout using them is still planned, those parts are simply not acted on.
 """
 
 from __future__ import annotations
