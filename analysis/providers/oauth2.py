@@ -9,7 +9,7 @@ new client per measurement), so nothing is cached between reconciles.
 from __future__ import annotations
 
 import base64
-from urllib.parse import quote
+from urllib.parse import quote_plus
 
 import httpx
 
@@ -42,7 +42,7 @@ def _token_request(config: OAuth2Config, *, in_header: bool) -> httpx.Request:
     client_id, secret = config.client_id or "", config.client_secret or ""
     if in_header:
         # RFC 6749 §2.3.1: the credentials are form-encoded before Basic encoding, as Go does.
-        headers["Authorization"] = basic_authorization(quote(client_id, safe=""), quote(secret, safe=""))
+        headers["Authorization"] = basic_authorization(quote_plus(client_id), quote_plus(secret))
     else:
         form |= {"client_id": client_id, "client_secret": secret}
     return httpx.Request("POST", config.token_url or "", data=form, headers=headers)

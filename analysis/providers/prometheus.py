@@ -96,9 +96,7 @@ class PrometheusSettings:
         if not parts.scheme or not parts.netloc:
             raise ProviderError("prometheus address is not is url format")
         if "aps-workspaces" in address:
-            raise ProviderError(
-                "Amazon Managed Prometheus (sigv4 signing) is not supported by this controller"
-            )
+            raise ProviderError("Amazon Managed Prometheus (sigv4 signing) is not supported")
         timeout = DEFAULT_TIMEOUT_SECONDS if config.timeout is None else config.timeout
         if timeout < 0:
             raise ProviderError("prometheus timeout should not be negative")
