@@ -163,7 +163,9 @@ def query_request(
         params["end"] = _unix(_evaluate_time(settings.range.end, now, "end"))
         if settings.range.step_seconds is not None:
             params["step"] = format_float_f(settings.range.step_seconds)
-    headers = dict(settings.headers)
+    headers = httpx.Headers()
+    for key, value in settings.headers:
+        headers[key] = value  # Header.Set semantics: the last value of a name wins
     if settings.basic_auth is not None:
         headers["Authorization"] = basic_authorization(*settings.basic_auth)
     if authorization is not None:

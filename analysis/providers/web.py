@@ -95,9 +95,9 @@ class WebSettings:
 
 
 def web_request(settings: WebSettings, *, authorization: str | None = None) -> httpx.Request:
-    headers: dict[str, str] = {}
+    headers = httpx.Headers()
     for key, value in settings.headers:
-        headers[key] = value  # later headers replace earlier ones, as Header.Set does
+        headers[key] = value  # replaces any earlier value, case-insensitively, as Header.Set does
     if settings.json_body:
         headers["Content-Type"] = "application/json"
     if authorization is not None:

@@ -59,7 +59,9 @@ def wait_for(what: str, check: Callable[[], bool], *, timeout: float = 60.0, log
             pass
         time.sleep(0.2)
     tail = log.read_text(errors="replace")[-3000:] if log is not None and log.exists() else ""
-    raise RuntimeError(f"timed out after {timeout:g}s waiting for {what}" + (f"\n--- log ---\n{tail}" if tail else ""))
+    raise RuntimeError(
+        f"timed out after {timeout:g}s waiting for {what}" + (f"\n--- log ---\n{tail}" if tail else "")
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -143,7 +145,9 @@ class Exporter:
             return body
 
     def record(self, code: str, count: int, *, revision: str = "canary", duration: float = 0.01) -> None:
-        query = urllib.parse.urlencode({"code": code, "count": count, "revision": revision, "duration": duration})
+        query = urllib.parse.urlencode(
+            {"code": code, "count": count, "revision": revision, "duration": duration}
+        )
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}/record?{query}", method="POST")
         with urllib.request.urlopen(request, timeout=5):
             pass
@@ -199,7 +203,11 @@ class PrometheusServer:
         return self
 
     def _config(self) -> str:
-        lines = ["global:", f"  scrape_interval: {SCRAPE_INTERVAL}", f"  evaluation_interval: {SCRAPE_INTERVAL}"]
+        lines = [
+            "global:",
+            f"  scrape_interval: {SCRAPE_INTERVAL}",
+            f"  evaluation_interval: {SCRAPE_INTERVAL}",
+        ]
         if self.targets:
             lines += ["scrape_configs:", "  - job_name: exporter", "    static_configs:"]
             lines.append("      - targets: [" + ", ".join(f"'{target}'" for target in self.targets) + "]")
@@ -225,7 +233,9 @@ class PrometheusServer:
 
     def _ready(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
-            raise RuntimeError(f"prometheus exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+            raise RuntimeError(
+                f"prometheus exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}"
+            )
         if self.secured:
             return bool(self.query("vector(1)"))
         with urllib.request.urlopen(f"{self.address}/-/ready", timeout=2) as response:

@@ -37,8 +37,11 @@ SERIES = (
     '{"metric":{"__name__":"http_requests_total","code":"500","revision":"canary"},"value":[1795413142.674,"5"]}]}}'
 )
 EMPTY = '{"status":"success","data":{"resultType":"vector","result":[]}}'
-NAN = '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1795413142,"NaN"]}]}}'
-INF = '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1795413142,"+Inf"]}]}}'
+VECTOR = (
+    '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1795413142.674,%s]}]}}'
+)
+NAN = VECTOR % '"NaN"'
+INF = VECTOR % '"+Inf"'
 STRING = '{"status":"success","data":{"resultType":"string","result":[1795413142.674,"hello"]}}'
 MATRIX = (
     '{"status":"success","data":{"resultType":"matrix","result":['
