@@ -64,11 +64,26 @@ def wait_for(what: str, check: Callable[[], bool], *, timeout: float = 60.0, log
     )
 
 
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate and key for 127.0.0.1, made with the openssl command line tool."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-keyout", str(key), "-out", str(cert),
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 # --------------------------------------------------------------------------------------------
 # The exporter process
 
 
-def serve_exporter(port: int) -> None:
+def serve_exporter(port: int, revisions: list[str]) -> None:
     """The exporter's main: counters and a histogram per revision, driven by POST /record."""
     from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
     from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -82,7 +97,7 @@ def serve_exporter(port: int) -> None:
         buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
         registry=registry,
     )
-    for revision in REVISIONS:
+    for revision in revisions:
         latency.labels(revision=revision)
         for code in CODES:
             requests.labels(code=code, revision=revision)
@@ -122,14 +137,19 @@ def serve_exporter(port: int) -> None:
 
 @dataclass
 class Exporter:
-    """The exporter process; :meth:`record` drives its counters."""
+    """The exporter process; :meth:`record` drives its counters.
 
+    Series exist (at zero) from the start only for ``revisions``: record to those, or the first
+    increment of a new series is invisible to ``rate()``.
+    """
+
+    revisions: tuple[str, ...] = REVISIONS
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Exporter:
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "exporter", str(self.port)],
+            [sys.executable, __file__, "exporter", str(self.port), *self.revisions],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -153,9 +173,13 @@ class Exporter:
             pass
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+        if self.process.stderr is not None:
+            self.process.stderr.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -214,16 +238,7 @@ class PrometheusServer:
         return "\n".join(lines) + "\n"
 
     def _web_config(self) -> Path:
-        cert, key = self.directory / "cert.pem", self.directory / "key.pem"
-        subprocess.run(
-            [
-                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                "-keyout", str(key), "-out", str(cert),
-                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-            ],
-            check=True,
-            capture_output=True,
-        )  # fmt: skip
+        cert, key = self_signed_certificate(self.directory)
         web = self.directory / "web.yml"
         web.write_text(
             f"tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\n"
@@ -239,7 +254,7 @@ class PrometheusServer:
         if self.secured:
             return bool(self.query("vector(1)"))
         with urllib.request.urlopen(f"{self.address}/-/ready", timeout=2) as response:
-            return response.status == 200
+            return bool(response.status == 200)
 
     def _targets_up(self) -> bool:
         series = self.query('up{job="exporter"} == 1')
@@ -284,4 +299,4 @@ class PrometheusServer:
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["exporter"]:
-    serve_exporter(int(sys.argv[2]))
+    serve_exporter(int(sys.argv[2]), sys.argv[3:])
