@@ -128,6 +128,14 @@ func (k *kubelet) run(ctx context.Context, clientCAs *x509.CertPool) error {
 	defer k.queue.ShutDown()
 	defer k.runtime.stopAll()
 
+	// The lister exists before anything can ask the log server about a pod.
+	factory := informers.NewSharedInformerFactoryWithOptions(k.client, 0,
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermNotEqualSelector("spec.nodeName", "").String()
+		}),
+		informers.WithTransform(stripManagedFields))
+	podInformer := factory.Core().V1().Pods()
+	k.pods = podInformer.Lister()
 	logs, err := k.startLogServer(ctx, clientCAs)
 	if err != nil {
 		return err
@@ -147,13 +155,6 @@ func (k *kubelet) run(ctx context.Context, clientCAs *x509.CertPool) error {
 		return err
 	}
 
-	factory := informers.NewSharedInformerFactoryWithOptions(k.client, 0,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermNotEqualSelector("spec.nodeName", "").String()
-		}),
-		informers.WithTransform(stripManagedFields))
-	podInformer := factory.Core().V1().Pods()
-	k.pods = podInformer.Lister()
 	if _, err := podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    k.enqueue,
 		UpdateFunc: func(_, obj any) { k.enqueue(obj) },
