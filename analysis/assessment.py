@@ -5,8 +5,9 @@ Reference §6.2 and §6.6 to §6.8. A reconcile of one run is two pure calls aro
 1. :func:`plan_reconcile` (run, now) → which metrics to measure, resume or terminate now, or a
    final status when the spec cannot run (``Unable to resolve metric arguments``, ``Analysis
    spec invalid``);
-2. the shell takes the measurements (providers never raise: a provider error is an ``Error``
-   measurement);
+2. the shell reads the Secrets the args name, fills them in with :func:`resolve_tasks` (a
+   missing one ends the run: :func:`fail_reconcile`) and takes the measurements (providers
+   never raise: a provider error is an ``Error`` measurement);
 3. :func:`conclude_reconcile` (run, plan, measurements, now) → the new status, the Events to
    emit and the time of the next reconcile.
 
@@ -28,6 +29,8 @@ fixing a reported problem of the incumbent:
 * **A failing metric ends the run in the same reconcile.** Upstream notices "terminating"
   (some metric Failed, Error or Inconclusive) only on the next reconcile; here the assessment
   is repeated at once, giving the state upstream reaches one reconcile later.
+* An unfinished (Job) measurement of a terminating run is terminated at once; upstream waits
+  for its ``resumeAt`` and may complete the run with the Job still running.
 * ``runSummary`` counts metrics by their assessed phase (upstream counts a metric that ended
   by reaching ``count`` with ``consecutiveSuccessLimit`` unmet as Successful).
 * Intervals must be positive (upstream would measure on every reconcile).
@@ -519,6 +522,20 @@ def _run_event(phase: AnalysisPhase) -> Event:
     return Event(kind, f"AnalysisRun{phase}", f"Analysis Completed. Result: {phase}")
 
 
+def _pending(
+    metric: Metric, result: MetricResult | None, started_at: datetime
+) -> tuple[Measurement | None, datetime | None] | None:
+    """None for a completed metric; else its unfinished measurement (if any) and when to act:
+    the measurement's ``resumeAt``, or when the next new measurement is due (None: never).
+    """
+    if result is not None and _completed(result.phase):
+        return None
+    last = _last(result)
+    if last is not None and not last.finished_at:
+        return last, parse_time(last.resume_at)
+    return None, next_measurement_at(MetricLimits.of(metric), result, started_at)
+
+
 def plan_reconcile(run: AnalysisRun, now: datetime) -> Plan:
     """Upstream's reconcile up to the measurements: resolve, validate, pick the due tasks."""
     status = run.status or AnalysisRunStatus(phase="")
@@ -545,19 +562,14 @@ def plan_reconcile(run: AnalysisRun, now: datetime) -> Plan:
     terminating = _terminating(bool(run.spec.terminate), results.values())
     tasks: list[Task] = []
     for raw, metric in zip(run.spec.metrics, metrics, strict=True):
-        result = results.get(metric.name)
-        if result is not None and _completed(result.phase):
+        pending = _pending(metric, results.get(metric.name), started_at)
+        if pending is None:
             continue
-        last = _last(result)
-        if last is not None and not last.finished_at:
-            resume_at = parse_time(last.resume_at)
-            if resume_at is None or resume_at <= now or terminating:
-                tasks.append(Task(TaskKind.TERMINATE if terminating else TaskKind.RESUME, raw, last))
-            continue
-        if terminating:
-            continue
-        due = next_measurement_at(MetricLimits.of(metric), result, started_at)
-        if due is not None and due <= now:
+        unfinished, due = pending
+        if unfinished is not None:
+            if due is None or due <= now or terminating:
+                tasks.append(Task(TaskKind.TERMINATE if terminating else TaskKind.RESUME, raw, unfinished))
+        elif not terminating and due is not None and due <= now:
             tasks.append(Task(TaskKind.MEASURE, raw))
     return Plan(status, tuple(tasks), tuple(metrics), dry_run, retention, terminating)
 
@@ -741,18 +753,9 @@ def _requeue_at(
         return None
     times: list[datetime] = []
     for metric in plan.metrics:
-        result = results.get(metric.name)
-        if result is not None and _completed(result.phase):
-            continue
-        last = _last(result)
-        if last is not None and not last.finished_at:
-            resume_at = parse_time(last.resume_at)
-            if resume_at is not None:
-                times.append(resume_at)
-            continue
-        due = next_measurement_at(MetricLimits.of(metric), result, started_at)
-        if due is not None:
-            times.append(due)
+        pending = _pending(metric, results.get(metric.name), started_at)
+        if pending is not None and pending[1] is not None:
+            times.append(pending[1])
     return min(times, default=None)
 
 
