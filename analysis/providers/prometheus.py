@@ -110,8 +110,9 @@ class PrometheusSettings:
         return cls(
             address=address.rstrip("/"),
             query=config.query or "",
-            # Go's zero timeout means no deadline; httpx needs a number, so a day stands in.
-            timeout=float(timeout) if timeout > 0 else 86400.0,
+            # Upstream turns 0 into an already-expired deadline (every query errors); here 0 is
+            # read as "not set", the default.
+            timeout=float(timeout or DEFAULT_TIMEOUT_SECONDS),
             insecure=bool(config.insecure),
             headers=tuple((header.key, header.value) for header in config.headers or []),
             basic_auth=credentials,

@@ -124,6 +124,7 @@ def test_settings_defaults() -> None:
     settings = PrometheusSettings.of(metric(address=None), "http://fallback:9090/")
     assert (settings.address, settings.timeout, settings.insecure) == ("http://fallback:9090", 30.0, False)
     assert PrometheusSettings.of(metric(timeout=5, insecure=True), None).timeout == 5.0
+    assert PrometheusSettings.of(metric(timeout=0), None).timeout == 30.0
 
 
 # --------------------------------------------------------------------------------------------
