@@ -258,3 +258,39 @@ func TestActiveDeadlineKillsJobProcesses(t *testing.T) {
 		t.Fatalf("then Failed/DeadlineExceeded, not deleted: %+v", p.status)
 	}
 }
+
+func TestLostRunOfAnOnFailurePodIsRestarted(t *testing.T) {
+	pod := jobPod(corev1.RestartPolicyOnFailure, jobContainer("main", "sleep", "100"))
+	pod = apply(pod, jobPlan(pod, at(0), map[string]*containerRun{"main": {Started: at(0)}}))
+	p := jobPlan(pod, at(50), map[string]*containerRun{})
+	cs := p.status.ContainerStatuses[0]
+	if cs.State.Waiting == nil || cs.LastTerminationState.Terminated == nil || cs.LastTerminationState.Terminated.Message != lostRunMessage {
+		t.Fatalf("a lost run is a failure to restart from: %+v", cs)
+	}
+	if !p.next.Equal(at(60)) || p.status.Phase != corev1.PodRunning {
+		t.Fatalf("restart after the back-off: next %s phase %s", p.next, p.status.Phase)
+	}
+	// A kubelet restarted again during the back-off still knows when to restart, from the status.
+	pod = apply(pod, p)
+	if p := jobPlan(pod, at(55), map[string]*containerRun{}); len(p.actions) != 0 || !p.next.Equal(at(60)) {
+		t.Fatalf("during the back-off: %+v", p)
+	}
+	if p := jobPlan(pod, at(60), map[string]*containerRun{}); len(p.actions) != 1 || p.actions[0].Attempt != 1 {
+		t.Fatalf("at the end of the back-off: %+v", p.actions)
+	}
+}
+
+func TestFinishedPodsKillStragglersBeforeDeletion(t *testing.T) {
+	pod := jobPod(corev1.RestartPolicyNever, jobContainer("main", "sleep", "100"))
+	pod.Status.Phase = corev1.PodFailed
+	pod = deleting(pod, at(10), 30)
+	runs := map[string]*containerRun{"main": {Started: at(0)}}
+	p := jobPlan(pod, at(10), runs)
+	if p.finalize || len(p.actions) != 1 || p.actions[0].Kind != actionKill {
+		t.Fatalf("a process still running in a finished pod is killed first: %+v", p)
+	}
+	runs["main"].KillSent, runs["main"].Finished = true, at(10.1)
+	if p := jobPlan(pod, at(10.2), runs); !p.finalize || len(p.actions) != 0 {
+		t.Fatalf("then the pod is deleted: %+v", p)
+	}
+}
