@@ -12,9 +12,10 @@
 //     with its own /tmp, emptyDir and termination-message files (see runtime.go and
 //     containerinit.go). Exit codes and termination messages become the container status.
 //
-// The package is split into a functional core (options, nodes, ipam, hooks, backoff, containers,
-// processes, conditions, podstatus, deletion, env, termination: pure, unit-tested) and an
-// imperative shell (run, heartbeat, sync, runtime, containerinit, volumes, logserver).
+// The package is split into a functional core (options, pods, nodes, ipam, hooks, backoff,
+// containers, processes, conditions, stopping, podstatus, env, termination, and volumeFiles in
+// volumes: pure, unit-tested) and an imperative shell (run, heartbeat, sync, runtime,
+// containerinit, the rest of volumes, logserver). README.md describes the behaviour for users.
 package kubelet
 
 import (
