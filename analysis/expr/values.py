@@ -144,7 +144,7 @@ def format_value(value: Any, max_depth: int, depth: int = 0) -> str:
 
 
 def format_float(value: float) -> str:
-    """Go's ``%v`` of a float64: shortest digits, exponent form below 1e-4 and from 1e21."""
+    """Go's ``%v`` of a float64: shortest digits, exponent form below 1e-4 and from 1e6 (``%g``)."""
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
@@ -156,7 +156,7 @@ def format_float(value: float) -> str:
     text = "".join(map(str, digits))
     point = len(text) + exponent  # the decimal exponent x of 0.<digits> * 10**x
     prefix = "-" if sign else ""
-    if point - 1 < -4 or point - 1 >= 21:
+    if point - 1 < -4 or point - 1 >= 6:
         mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
         power = point - 1
         return f"{prefix}{mantissa}e{'-' if power < 0 else '+'}{abs(power):02d}"
