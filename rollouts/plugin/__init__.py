@@ -22,7 +22,11 @@ from rollouts.plugin.errors import PluginError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "rollouts.plugin.get",
+    "rollouts.plugin.create",
+    "rollouts.plugin.completion",
     "rollouts.plugin.listing",
+    "rollouts.plugin.lint",
+    "rollouts.plugin.plan",
     "rollouts.plugin.status",
     "rollouts.plugin.mutations",
     "rollouts.plugin.setters",

@@ -28,7 +28,16 @@ from rollouts.plugin.terminal import Palette, use_color
 from rollouts.plugin.trees import render_experiment, render_rollout
 from rollouts.plugin.watching import Frame, watch
 
-__all__ = ["children_of", "dump", "palette_for", "register", "rollout_outcome", "watch_or_print"]
+__all__ = [
+    "add_watch_flags",
+    "children_of",
+    "dump",
+    "palette_for",
+    "register",
+    "rollout_outcome",
+    "run_get",
+    "watch_or_print",
+]
 
 TIMEOUT_EXIT = 2
 
@@ -92,6 +101,13 @@ def watch_or_print(args: argparse.Namespace, draw: Callable[[], tuple[str, int |
             raise PluginError(f"watch exceeded the timeout of {args.timeout_seconds}s", TIMEOUT_EXIT)
         return 0
     return code
+
+
+def run_get(args: argparse.Namespace, kind: str, name: str) -> int:
+    """``get`` of an object already known to exist (used by ``create --watch``)."""
+    args.name = name
+    args.output = None
+    return _run_rollout(args) if kind == "Rollout" else _run_experiment(args)
 
 
 def _run_rollout(args: argparse.Namespace) -> int:
