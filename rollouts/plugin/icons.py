@@ -89,6 +89,6 @@ def tone(status: str) -> Tone:
     return _entry(status)[1]
 
 
-def status_cell(status: str) -> str:
-    """``✔ Healthy``; an empty status stays empty."""
-    return f"{icon(status)} {status}" if status else ""
+def status_cell(status: str, health: str = "") -> str:
+    """``✔ Healthy``; ``health`` picks the icon when given; an empty status stays empty."""
+    return f"{icon(health or status)} {status}" if status else ""

@@ -37,7 +37,11 @@ __all__ = ["ExperimentInfo", "Node", "RolloutInfo", "experiment_info", "rollout_
 
 @dataclass(frozen=True)
 class Node:
-    """One row of the tree; ``kind`` ``Revision`` rows carry only a name (``revision:3``)."""
+    """One row of the tree; ``kind`` ``Revision`` rows carry only a name (``revision:3``).
+
+    ``health`` picks the icon when the status word alone does not (a ``Running`` pod is
+    healthy, a ``Running`` AnalysisRun is in progress).
+    """
 
     kind: str
     name: str
@@ -45,6 +49,7 @@ class Node:
     age: str = ""
     info: tuple[str, ...] = ()
     children: tuple[Node, ...] = ()
+    health: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,9 +155,10 @@ def _pod_node(pod: Mapping[str, Any], now: datetime) -> Node:
     return Node(
         "Pod",
         as_str(_meta(pod).get("name")),
-        "Running" if status == "Running" else status,
+        status,
         age(_meta(pod).get("creationTimestamp"), now),
         tuple(info),
+        health="Ready" if status == "Running" else status,
     )
 
 

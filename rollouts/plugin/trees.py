@@ -50,7 +50,7 @@ def render_tree(root: Node, palette: Palette) -> list[str]:
         (
             name,
             "" if node.kind == "Revision" else node.kind,
-            status_cell(node.status),
+            status_cell(node.status, node.health),
             node.age,
             ",".join(node.info),
         )
@@ -61,7 +61,9 @@ def render_tree(root: Node, palette: Palette) -> list[str]:
     for (name, kind, status, node_age, info), (_, node) in zip(cells, rows, strict=True):
         padded_status = f"{status:<{widths[2]}}"
         if status:
-            padded_status = palette.paint(status, tone(node.status)) + " " * (widths[2] - len(status))
+            padded_status = palette.paint(status, tone(node.health or node.status)) + " " * (
+                widths[2] - len(status)
+            )
         line = f"{name:<{widths[0]}}  {kind:<{widths[1]}}  {padded_status}  {node_age:<{widths[3]}}  {info}"
         lines.append(line.rstrip())
     return lines
