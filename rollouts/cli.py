@@ -17,6 +17,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "rollouts.devcluster.cli",
     "rollouts.crds.cli",
     "rollouts.demo",
+    "rollouts.controller.cli",
 )
 
 

@@ -1,0 +1,367 @@
+"""One `Plan` against the API: its writes in order, then the status patch (at most one).
+
+The planner decided everything; what is left here are the API's own answers, each mapped to
+Argo's reaction (§3.2):
+
+* creating newRS answers **AlreadyExists** — if the existing ReplicaSet is ours with an equal
+  template it *is* newRS (look again with it); otherwise the name collides and
+  ``status.collisionCount`` is bumped, which changes the hash on the next pass;
+* creating newRS fails otherwise (quota, admission, an invalid template) — the planner's
+  ``create_error_plan`` is written instead: a Warning Event and ``Progressing=False``;
+* a child patched or deleted is already **gone** (NotFound) — the cache was stale: stop and look
+  again once the watch has caught up;
+* the status patch **conflicts** (409: someone, e.g. Argo's plugin, edited the Rollout since it
+  was read) — re-read it and plan again rather than overwrite their edit;
+* an eviction is refused by a PodDisruptionBudget (429) — leave the pod for the next pass.
+
+Every object a write returns is remembered (`writeback`) so the next pass plans from it even if
+the watch lags. Actions whose executor belongs to a later issue (traffic routers, AnalysisRun
+and Experiment creation) stop the pass with a Warning Event naming what is not supported, exactly
+as Argo stops a pass whose router fails: nothing after them is applied, nothing is faked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from rollouts.controller import apicalls
+from rollouts.controller.events import event_body
+from rollouts.controller.kube import ApiError, KubeClient
+from rollouts.controller.observe import (
+    ChildRecord,
+    ReplicaSetRecord,
+    ServiceRecord,
+    project_replica_set,
+    project_service,
+)
+from rollouts.controller.templates import ephemeral_metadata, template_digest
+from rollouts.controller.writeback import WriteBack
+from rollouts.planner import (
+    Action,
+    CreateAnalysisRun,
+    CreateExperiment,
+    CreateReplicaSet,
+    DeleteReplicaSet,
+    EmitEvent,
+    EvictPod,
+    PatchReplicaSet,
+    PatchRollout,
+    Plan,
+    Requeue,
+    ScaleReplicaSet,
+    ScaleWorkload,
+    SetServiceSelector,
+    SetTrafficWeight,
+    TerminateAnalysisRun,
+    TerminateExperiment,
+)
+from rollouts.planner.inputs import RolloutView, as_int, as_mapping, as_str
+from rollouts.planner.status import create_error_plan
+
+__all__ = ["Applier", "Outcome", "Unsupported", "Written", "unsupported_reason"]
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND: Final = 404
+CONFLICT: Final = 409
+TOO_MANY_REQUESTS: Final = 429
+
+
+@dataclass
+class Written:
+    """The write-back memory of one Rollout's children (see `writeback`)."""
+
+    replica_sets: WriteBack[ReplicaSetRecord] = field(default_factory=WriteBack)
+    services: WriteBack[ServiceRecord] = field(default_factory=WriteBack)
+    runs: WriteBack[ChildRecord] = field(default_factory=WriteBack)
+    experiments: WriteBack[ChildRecord] = field(default_factory=WriteBack)
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A planned action this controller cannot carry out yet, reported with Argo's Event reason."""
+
+    reason: str
+    message: str
+
+
+@dataclass
+class Outcome:
+    """What applying a plan left behind for the loop."""
+
+    rollout: dict[str, Any] | None = None
+    """The freshest Rollout body a write returned (or a re-read after a conflict)."""
+
+    requeue_at: datetime | None = None
+    """The earliest `Requeue` of the plan."""
+
+    replan: bool = False
+    """Plan again at once: the world differs from what the plan assumed."""
+
+    writes: int = 0
+    status_written: bool = False
+    gone: bool = False
+    unsupported: Unsupported | None = None
+
+
+def unsupported_reason(action: Action) -> Unsupported | None:
+    """Why ``action`` cannot be applied by this controller yet (issues 4 and 5), or ``None``."""
+    if isinstance(action, SetTrafficWeight):
+        return Unsupported(
+            "TrafficRoutingError",
+            "spec.strategy.canary.trafficRouting is not supported by this controller yet: "
+            f"cannot set the canary weight to {action.weight}; the rollout waits here",
+        )
+    if isinstance(action, CreateAnalysisRun):
+        return Unsupported(
+            "ReconciliationError",
+            f"{action.kind} analysis is not supported by this controller yet: AnalysisRun "
+            f"{action.name} was not created; the rollout waits here",
+        )
+    if isinstance(action, CreateExperiment):
+        return Unsupported(
+            "ReconciliationError",
+            f"experiment steps are not supported by this controller yet: Experiment {action.name} "
+            "was not created; the rollout waits here",
+        )
+    return None
+
+
+class Applier:
+    """Applies plans for the Rollouts of one controller."""
+
+    def __init__(
+        self,
+        client: KubeClient,
+        *,
+        clock: Callable[[], datetime],
+        on_event: Callable[[Mapping[str, Any], EmitEvent], None] | None = None,
+    ) -> None:
+        self._client = client
+        self._clock = clock
+        self._on_event = on_event
+
+    async def apply(
+        self,
+        plan: Plan,
+        rollout: Mapping[str, Any],
+        written: Written,
+        *,
+        workload: Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        ro = RolloutView(rollout)
+        outcome = Outcome()
+        current: Mapping[str, Any] = rollout
+        for action in plan.actions:
+            if isinstance(action, Requeue):
+                if outcome.requeue_at is None or action.at < outcome.requeue_at:
+                    outcome.requeue_at = action.at
+                continue
+            if isinstance(action, EmitEvent):
+                await self.emit(current, action)
+                continue
+            unsupported = unsupported_reason(action)
+            if unsupported is not None:
+                outcome.unsupported = unsupported
+                return outcome
+            proceed = await self._apply_action(
+                action, ro=ro, current=current, written=written, outcome=outcome, workload=workload
+            )
+            if outcome.rollout is not None:
+                current = outcome.rollout
+            if not proceed:
+                return outcome
+        if plan.status_patch is not None:
+            await self._patch_status(plan.status_patch, ro, current, outcome)
+        return outcome
+
+    async def _send(self, request: apicalls.Request, outcome: Outcome) -> Any:
+        result = await self._client.send(request)
+        if request.is_write:
+            outcome.writes += 1
+        return result
+
+    async def _apply_action(
+        self,
+        action: Action,
+        *,
+        ro: RolloutView,
+        current: Mapping[str, Any],
+        written: Written,
+        outcome: Outcome,
+        workload: Mapping[str, Any] | None,
+    ) -> bool:
+        """Send one action; ``False`` stops the pass (the outcome says why)."""
+        namespace = ro.namespace
+        if isinstance(action, CreateReplicaSet):
+            return await self._create_replica_set(action, ro, current, written, outcome)
+        try:
+            if isinstance(action, ScaleReplicaSet | PatchReplicaSet):
+                request = (
+                    apicalls.scale_replica_set(namespace, action)
+                    if isinstance(action, ScaleReplicaSet)
+                    else apicalls.patch_replica_set(namespace, action)
+                )
+                written.replica_sets.remember(project_replica_set(await self._send(request, outcome)))
+            elif isinstance(action, DeleteReplicaSet):
+                result = await self._send(apicalls.delete_replica_set(namespace, action), outcome)
+                version = as_str(as_mapping(as_mapping(result).get("metadata")).get("resourceVersion"))
+                written.replica_sets.forget_deleted(action.name, version)
+            elif isinstance(action, PatchRollout):
+                outcome.rollout = await self._send(
+                    apicalls.patch_rollout(namespace, ro.name, action), outcome
+                )
+            elif isinstance(action, SetServiceSelector):
+                request = apicalls.set_service_selector(namespace, action)
+                written.services.remember(project_service(await self._send(request, outcome)))
+            elif isinstance(action, TerminateAnalysisRun):
+                await self._send(apicalls.terminate_analysis_run(namespace, action), outcome)
+            elif isinstance(action, TerminateExperiment):
+                await self._send(apicalls.terminate_experiment(namespace, action), outcome)
+            elif isinstance(action, EvictPod):
+                await self._evict(apicalls.evict_pod(namespace, action), outcome)
+            elif isinstance(action, ScaleWorkload):
+                await self._scale_workload(action, namespace, workload, outcome)
+        except ApiError as error:
+            if error.status != NOT_FOUND:
+                raise
+            if isinstance(action, TerminateAnalysisRun | TerminateExperiment | DeleteReplicaSet):
+                return True  # already gone is what we wanted
+            if isinstance(action, PatchRollout):
+                outcome.gone = True
+                return False
+            log.info("%s/%s: %s: not found, looking again", namespace, ro.name, type(action).__name__)
+            outcome.replan = True
+            return False
+        return True
+
+    async def _evict(self, request: apicalls.Request, outcome: Outcome) -> None:
+        try:
+            await self._send(request, outcome)
+        except ApiError as error:
+            if error.status not in (TOO_MANY_REQUESTS, NOT_FOUND):
+                raise
+            log.info("eviction of %s refused for now: %s", request.name, error)
+
+    async def _scale_workload(
+        self,
+        action: ScaleWorkload,
+        namespace: str,
+        workload: Mapping[str, Any] | None,
+        outcome: Outcome,
+    ) -> None:
+        """Only when the referenced object's ``spec.replicas`` differs (§3.16)."""
+        if (
+            workload is not None
+            and as_int(as_mapping(workload.get("spec")).get("replicas"), 1) == action.replicas
+        ):
+            return
+        request = apicalls.scale_workload(namespace, action)
+        if request is not None:
+            await self._send(request, outcome)
+
+    async def _create_replica_set(
+        self,
+        action: CreateReplicaSet,
+        ro: RolloutView,
+        current: Mapping[str, Any],
+        written: Written,
+        outcome: Outcome,
+    ) -> bool:
+        namespace = ro.namespace
+        try:
+            created = await self._send(apicalls.create_replica_set(namespace, action.manifest), outcome)
+        except ApiError as error:
+            if error.status == CONFLICT:
+                return await self._already_exists(action, ro, current, written, outcome)
+            if 400 <= error.status < 500:
+                plan = create_error_plan(current, action.name, error.message or str(error), self._clock())
+                for event in plan.of_type(EmitEvent):
+                    await self.emit(current, event)
+                if plan.status_patch is not None:
+                    await self._patch_status(plan.status_patch, RolloutView(current), current, outcome)
+                return False
+            raise
+        written.replica_sets.remember(project_replica_set(created))
+        return True
+
+    async def _already_exists(
+        self,
+        action: CreateReplicaSet,
+        ro: RolloutView,
+        current: Mapping[str, Any],
+        written: Written,
+        outcome: Outcome,
+    ) -> bool:
+        path = f"{apicalls.REPLICA_SETS.format(namespace=ro.namespace)}/{action.name}"
+        try:
+            existing = await self._send(
+                apicalls.get_object(path, "replicasets", ro.namespace, action.name), outcome
+            )
+        except ApiError as error:
+            if error.status != NOT_FOUND:
+                raise
+            outcome.replan = True  # deleted in between: try again
+            return False
+        record = project_replica_set(existing)
+        wanted = template_digest(
+            as_mapping(as_mapping(action.manifest.get("spec")).get("template")),
+            ephemeral_metadata(as_mapping(as_mapping(action.manifest.get("metadata")).get("annotations"))),
+        )
+        if record.owner_uid == ro.uid and record.template_digest == wanted:
+            written.replica_sets.remember(record)
+            outcome.replan = True
+            return False
+        count = as_int(ro.status.get("collisionCount"), 0) + 1
+        log.info(
+            "%s/%s: ReplicaSet name %s collides; collisionCount=%d", ro.namespace, ro.name, action.name, count
+        )
+        await self._patch_status({"collisionCount": count}, RolloutView(current), current, outcome)
+        outcome.replan = True
+        return False
+
+    async def _patch_status(
+        self,
+        status_patch: Mapping[str, Any],
+        ro: RolloutView,
+        current: Mapping[str, Any],
+        outcome: Outcome,
+    ) -> None:
+        version = as_str(as_mapping(current.get("metadata")).get("resourceVersion"))
+        request = apicalls.patch_rollout_status(ro.namespace, ro.name, status_patch, version)
+        try:
+            outcome.rollout = await self._send(request, outcome)
+            outcome.status_written = True
+        except ApiError as error:
+            if error.status == NOT_FOUND:
+                outcome.gone = True
+            elif error.status == CONFLICT:
+                outcome.replan = True
+                path = f"{apicalls.ROLLOUTS.format(namespace=ro.namespace)}/{ro.name}"
+                try:
+                    outcome.rollout = await self._send(
+                        apicalls.get_object(path, "rollouts", ro.namespace, ro.name), outcome
+                    )
+                except ApiError as reread:
+                    if reread.status != NOT_FOUND:
+                        raise
+                    outcome.gone = True
+            else:
+                raise
+
+    async def emit(self, rollout: Mapping[str, Any], event: EmitEvent) -> None:
+        """Post a Kubernetes Event; failures are logged, never raised (Events are best effort)."""
+        namespace = as_str(as_mapping(rollout.get("metadata")).get("namespace"))
+        body = event_body(
+            rollout, reason=event.reason, message=event.message, warning=event.warning, now=self._clock()
+        )
+        if self._on_event is not None:
+            self._on_event(rollout, event)
+        try:
+            await self._client.send(apicalls.create_event(namespace, body))
+        except (ApiError, OSError) as error:
+            log.warning("could not post Event %s on %s: %s", event.reason, namespace, error)

@@ -1,0 +1,105 @@
+"""Wiring one controller together and running it under kopf (embedded, not via ``kopf run``).
+
+`Controller` owns the pieces a run needs — API client, applier, metrics, the loops and the index
+adapter — so a test can start a controller in its own event loop, read its metrics and stop it,
+and ``rollouts controller`` starts exactly the same thing. Credentials are loaded once and shared
+by kopf's watches (its login handler) and our writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from rollouts.controller.apply import Applier
+from rollouts.controller.kube import KubeClient, connection_info, load_configuration
+from rollouts.controller.loop import Loops, Shell
+from rollouts.controller.metrics import ControllerMetrics
+from rollouts.controller.settings import ControllerConfig, operator_settings
+from rollouts.controller.wakeups import IndexedChildren, build_registry
+from rollouts.planner import EmitEvent
+from rollouts.planner.inputs import as_mapping, as_str
+
+__all__ = ["Controller", "run_controller", "utc_now"]
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Controller:
+    """One controller instance: configuration, credentials, metrics, loops."""
+
+    def __init__(self, config: ControllerConfig, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self.config = config
+        self.configuration = load_configuration(config.kubeconfig, config.context)
+        self.metrics = ControllerMetrics()
+        self.children = IndexedChildren()
+        self.clock = clock
+        self._client: KubeClient | None = None
+        self.loops: Loops | None = None
+
+    def _count_event(self, rollout: Any, event: EmitEvent) -> None:
+        metadata = as_mapping(as_mapping(rollout).get("metadata"))
+        self.metrics.events.labels(
+            namespace=as_str(metadata.get("namespace")),
+            name=as_str(metadata.get("name")),
+            type="Warning" if event.warning else "Normal",
+            reason=event.reason,
+        ).inc()
+
+    async def run(self, *, stop_flag: Any = None, ready_flag: Any = None) -> None:
+        """Run until ``stop_flag`` is set (or a signal stops kopf)."""
+        client = KubeClient(self.configuration, observer=self.metrics.observe_request)
+        self._client = client
+        applier = Applier(client, clock=self.clock, on_event=self._count_event)
+        shell = Shell(
+            client=client,
+            applier=applier,
+            children=self.children,
+            metrics=self.metrics,
+            clock=self.clock,
+            resync_seconds=self.config.resync_seconds,
+        )
+        self.loops = Loops(shell)
+        namespace = self.config.namespaces[0] if self.config.namespaces else None
+        registry = build_registry(
+            self.loops, self.children, lambda: connection_info(self.configuration, namespace)
+        )
+        if self.config.metrics_port:
+            self.metrics.serve(self.config.metrics_port, self.config.bind_address)
+        liveness = (
+            f"http://{self.config.bind_address}:{self.config.healthz_port}/healthz"
+            if self.config.healthz_port
+            else None
+        )
+        try:
+            await kopf.operator(
+                registry=registry,
+                settings=operator_settings(self.config),
+                clusterwide=not self.config.namespaces,
+                namespaces=list(self.config.namespaces),
+                standalone=True,
+                liveness_endpoint=liveness,
+                stop_flag=stop_flag,
+                ready_flag=ready_flag,
+            )
+        finally:
+            await client.close()
+
+
+def run_controller(config: ControllerConfig) -> int:
+    """Run in the current thread until SIGINT/SIGTERM; the exit code of ``rollouts controller``."""
+    controller = Controller(config)
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError("run_controller must run in the main thread (it handles signals)")
+    asyncio.run(controller.run())
+    return 0
