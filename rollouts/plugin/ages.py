@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from rollouts.planner.inputs import parse_time
 
-__all__ = ["age", "human_duration"]
+__all__ = ["age", "go_duration", "human_duration"]
 
 
 def human_duration(span: timedelta) -> str:
@@ -42,6 +42,19 @@ def human_duration(span: timedelta) -> str:
         days = (hours // 24) % 365
         return f"{hours // 24 // 365}y" if days == 0 else f"{hours // 24 // 365}y{days}d"
     return f"{hours // 24 // 365}y"
+
+
+def go_duration(span: timedelta) -> str:
+    """Go's ``Duration.String`` for whole seconds (``0s``, ``45s``, ``10m0s``, ``1h30m0s``),
+    the form Argo's plugin prints durations in."""
+    seconds = int(span.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{seconds}s"
+    if minutes:
+        return f"{minutes}m{seconds}s"
+    return f"{seconds}s"
 
 
 def age(created: object, now: datetime) -> str:

@@ -133,7 +133,13 @@ class Cluster:
         plural = ARGO_KINDS[kind]
         with api_errors(f"{plural}.{GROUP}", name):
             self._objects().patch_namespaced_custom_object(
-                GROUP, VERSION, self.namespace, plural, name, [dict(op) for op in operations]
+                GROUP,
+                VERSION,
+                self.namespace,
+                plural,
+                name,
+                [dict(op) for op in operations],
+                _content_type="application/json-patch+json",
             )
 
     def replace(self, kind: str, body: Mapping[str, Any]) -> None:
@@ -224,8 +230,11 @@ class Cluster:
             "PodTemplate": (client.CoreV1Api(self.api_client).patch_namespaced_pod_template, "podtemplates"),
         }
         call, resource = calls[kind]
+        content_type = (
+            "application/json-patch+json" if isinstance(body, list) else "application/merge-patch+json"
+        )
         with api_errors(resource, name):
-            call(name, self.namespace, body)
+            call(name, self.namespace, body, _content_type=content_type)
 
     def retry_on_conflict(self, attempt: Callable[[], T], attempts: int = 5) -> T:
         """Run a read-modify-update ``attempt`` again when the write lost a race (HTTP 409)."""

@@ -17,6 +17,7 @@ from typing import Any
 from rollouts.planner import operations
 from rollouts.planner.inputs import RolloutView, as_list, as_mapping, as_str
 from rollouts.planner.operations import OperationError, Patches
+from rollouts.plugin.ages import go_duration
 from rollouts.plugin.errors import PluginError
 from rollouts.plugin.kube import Cluster, connect_from
 from rollouts.plugin.options import connection_flags, duration, non_negative_int
@@ -70,9 +71,10 @@ def _resume(args: argparse.Namespace) -> int:
 def _restart(args: argparse.Namespace) -> int:
     delay: timedelta = args.in_
     now = datetime.now(UTC)
-    seconds = int(delay.total_seconds())
     return _operate(
-        args, lambda rollout: operations.restart(rollout, now=now, delay=delay), f"restarts in {seconds}s"
+        args,
+        lambda rollout: operations.restart(rollout, now=now, delay=delay),
+        f"restarts in {go_duration(delay)}",
     )
 
 

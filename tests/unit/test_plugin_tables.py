@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from rollouts.plugin import build_parser
-from rollouts.plugin.ages import age, human_duration
+from rollouts.plugin.ages import age, go_duration, human_duration
 from rollouts.plugin.completions import bash_script, command_tree, fish_script, zsh_script
 from rollouts.plugin.tables import experiment_table, rollout_table
 
@@ -82,6 +82,13 @@ def test_experiment_table_counts_down_the_remaining_time() -> None:
 )
 def test_human_duration(seconds: int, expected: str) -> None:
     assert human_duration(timedelta(seconds=seconds)) == expected
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"), [(0, "0s"), (45, "45s"), (600, "10m0s"), (5400, "1h30m0s"), (3601, "1h0m1s")]
+)
+def test_go_duration(seconds: int, expected: str) -> None:
+    assert go_duration(timedelta(seconds=seconds)) == expected
 
 
 def test_age() -> None:

@@ -1,0 +1,95 @@
+"""Helpers shared by the plugin's integration tests: run the plugin against the devcluster and
+read or shape the objects it acts on through the API (never through the plugin itself)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from rollouts.plugin import main
+
+GROUP, VERSION = "argoproj.io", "v1alpha1"
+PATIENCE = 90.0
+
+
+class Plugin:
+    """``kubectl-rollouts`` run in-process with the devcluster's kubeconfig and the test namespace."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str], kubeconfig: str, namespace: str) -> None:
+        self.capsys, self.kubeconfig, self.namespace = capsys, kubeconfig, namespace
+
+    def __call__(self, *argv: str) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        code = main([*argv, "--kubeconfig", self.kubeconfig, "-n", self.namespace])
+        captured = self.capsys.readouterr()
+        return code, captured.out, captured.err
+
+
+def objects(api_client: Any) -> Any:
+    return client.CustomObjectsApi(api_client)
+
+
+def rollout_manifest(
+    name: str, replicas: int = 2, image: str = "nginx:1.27", **strategy: Any
+) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Rollout",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "web", "image": image}]},
+            },
+            "strategy": strategy
+            or {"canary": {"steps": [{"setWeight": 50}, {"pause": {}}, {"setWeight": 80}]}},
+        },
+    }
+
+
+def create_rollout(api_client: Any, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+    created: dict[str, Any] = objects(api_client).create_namespaced_custom_object(
+        GROUP, VERSION, namespace, "rollouts", body
+    )
+    return created
+
+
+def read(api_client: Any, namespace: str, plural: str, name: str) -> dict[str, Any]:
+    found: dict[str, Any] = objects(api_client).get_namespaced_custom_object(
+        GROUP, VERSION, namespace, plural, name
+    )
+    return found
+
+
+def set_rollout_status(api_client: Any, namespace: str, name: str, **status: Any) -> dict[str, Any]:
+    """Write status as a controller would (status subresource), observing the current generation."""
+    current = read(api_client, namespace, "rollouts", name)
+    body = {"status": {"observedGeneration": str(current["metadata"]["generation"]), **status}}
+    patched: dict[str, Any] = objects(api_client).patch_namespaced_custom_object_status(
+        GROUP, VERSION, namespace, "rollouts", name, body
+    )
+    return patched
+
+
+def now_text() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def until(
+    what: str, read_: Callable[[], Any], holds: Callable[[Any], bool], timeout: float = PATIENCE
+) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read_()
+        if holds(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}; last seen: {value!r}")
+        time.sleep(0.3)
