@@ -18,7 +18,7 @@ from rollouts.plugin.kube import ARGO_KINDS, connect_from
 from rollouts.plugin.linemaps import YamlError, parse_documents
 from rollouts.plugin.lint import read_manifest
 from rollouts.plugin.linting import MODELS
-from rollouts.plugin.options import connection_flags
+from rollouts.plugin.options import connection_flags, filename_flag
 
 __all__ = ["register"]
 
@@ -83,13 +83,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "  kubectl rollouts create -f experiment.yaml --watch --until-done\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "-f",
-        "--filename",
-        action="append",
-        required=True,
-        metavar="FILE",
-        help="manifest file (- for stdin); repeatable",
-    )
+    filename_flag(parser, repeatable=True)
     add_watch_flags(parser, "rollout or experiment")
     parser.set_defaults(func=_run)

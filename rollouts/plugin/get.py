@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import yaml
@@ -103,43 +104,44 @@ def watch_or_print(args: argparse.Namespace, draw: Callable[[], tuple[str, int |
     return code
 
 
+def _draw_rollout(rollout: dict[str, Any], children: Children, palette: Palette) -> tuple[str, int | None]:
+    return render_rollout(rollout_info(rollout, children, datetime.now(UTC)), palette), rollout_outcome(
+        rollout
+    )
+
+
+def _draw_experiment(
+    experiment: dict[str, Any], children: Children, palette: Palette
+) -> tuple[str, int | None]:
+    info = experiment_info(experiment, children, datetime.now(UTC))
+    return render_experiment(info, palette), experiment_outcome(experiment)
+
+
+_DRAWERS: dict[str, Callable[[dict[str, Any], Children, Palette], tuple[str, int | None]]] = {
+    "Rollout": _draw_rollout,
+    "Experiment": _draw_experiment,
+}
+
+
 def run_get(args: argparse.Namespace, kind: str, name: str) -> int:
     """``get`` of an object already known to exist (used by ``create --watch``)."""
     args.name = name
     args.output = None
-    return _run_rollout(args) if kind == "Rollout" else _run_experiment(args)
+    return _show(kind, args)
 
 
-def _run_rollout(args: argparse.Namespace) -> int:
+def _show(kind: str, args: argparse.Namespace) -> int:
     cluster = connect_from(args)
     if args.output:
         if args.watch:
             raise PluginError("--output cannot be combined with --watch")
-        sys.stdout.write(dump(cluster.get("Rollout", args.name), args.output))
+        sys.stdout.write(dump(cluster.get(kind, args.name), args.output))
         return 0
     palette = palette_for(args)
 
     def draw() -> tuple[str, int | None]:
-        rollout = cluster.get("Rollout", args.name)
-        info = rollout_info(rollout, children_of(cluster, cluster.namespace), datetime.now(UTC))
-        return render_rollout(info, palette), rollout_outcome(rollout)
-
-    return watch_or_print(args, draw)
-
-
-def _run_experiment(args: argparse.Namespace) -> int:
-    cluster = connect_from(args)
-    if args.output:
-        if args.watch:
-            raise PluginError("--output cannot be combined with --watch")
-        sys.stdout.write(dump(cluster.get("Experiment", args.name), args.output))
-        return 0
-    palette = palette_for(args)
-
-    def draw() -> tuple[str, int | None]:
-        experiment = cluster.get("Experiment", args.name)
-        info = experiment_info(experiment, children_of(cluster, cluster.namespace), datetime.now(UTC))
-        return render_experiment(info, palette), experiment_outcome(experiment)
+        obj = cluster.get(kind, args.name)
+        return _DRAWERS[kind](obj, children_of(cluster, cluster.namespace), palette)
 
     return watch_or_print(args, draw)
 
@@ -177,8 +179,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     kinds = parser.add_subparsers(dest="kind", metavar="KIND")
     kinds.required = True
     for name, aliases, what, run, examples in (
-        ("rollout", ["ro", "rollouts"], "rollout", _run_rollout, EXAMPLES_ROLLOUT),
-        ("experiment", ["exp", "experiments"], "experiment", _run_experiment, EXAMPLES_EXPERIMENT),
+        ("rollout", ["ro", "rollouts"], "rollout", partial(_show, "Rollout"), EXAMPLES_ROLLOUT),
+        (
+            "experiment",
+            ["exp", "experiments"],
+            "experiment",
+            partial(_show, "Experiment"),
+            EXAMPLES_EXPERIMENT,
+        ),
     ):
         sub = kinds.add_parser(
             name,

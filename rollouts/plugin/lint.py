@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rollouts.plugin.errors import PluginError
 from rollouts.plugin.linting import Finding, lint_text
+from rollouts.plugin.options import filename_flag
 
 __all__ = ["read_manifest", "register"]
 
@@ -60,13 +61,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "  kustomize build overlays/prod | kubectl rollouts lint -f -\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "-f",
-        "--filename",
-        action="append",
-        required=True,
-        metavar="FILE",
-        help="manifest file (- for stdin); repeatable",
-    )
+    filename_flag(parser, repeatable=True)
     parser.add_argument("-o", "--output", choices=("json",), help="print the findings as JSON")
     parser.set_defaults(func=_run)

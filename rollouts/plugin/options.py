@@ -12,7 +12,14 @@ from datetime import timedelta
 
 from rollouts.planner.units import go_duration_seconds
 
-__all__ = ["connection_flags", "duration", "non_negative_int", "output_flag", "truth"]
+__all__ = [
+    "connection_flags",
+    "duration",
+    "filename_flag",
+    "non_negative_int",
+    "output_flag",
+    "truth",
+]
 
 
 def connection_flags(*, all_namespaces: bool = False) -> argparse.ArgumentParser:
@@ -32,6 +39,18 @@ def connection_flags(*, all_namespaces: bool = False) -> argparse.ArgumentParser
 def output_flag(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("json", "yaml")) -> None:
     parser.add_argument(
         "-o", "--output", choices=choices, help=f"print the result as {' or '.join(choices)} instead of text"
+    )
+
+
+def filename_flag(parser: argparse.ArgumentParser, *, repeatable: bool) -> None:
+    """kubectl's ``-f/--filename`` (``-`` reads stdin)."""
+    parser.add_argument(
+        "-f",
+        "--filename",
+        action="append" if repeatable else "store",
+        required=True,
+        metavar="FILE",
+        help="manifest file (- for stdin)" + ("; repeatable" if repeatable else ""),
     )
 
 

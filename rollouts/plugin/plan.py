@@ -14,6 +14,7 @@ from rollouts.planner.validation import validate_spec
 from rollouts.plugin.errors import PluginError
 from rollouts.plugin.linemaps import YamlError, parse_documents
 from rollouts.plugin.lint import read_manifest
+from rollouts.plugin.options import filename_flag
 from rollouts.plugin.plans import PlanError, plan_rollout_steps, render_plan
 
 __all__ = ["register"]
@@ -65,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "  kubectl rollouts plan -f app.yaml --name web -o json\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("-f", "--filename", required=True, metavar="FILE", help="manifest file (- for stdin)")
+    filename_flag(parser, repeatable=False)
     parser.add_argument("--name", help="only the Rollout with this name")
     parser.add_argument("-o", "--output", choices=("json", "yaml"), help="print the plan as json or yaml")
     parser.set_defaults(func=_run)
