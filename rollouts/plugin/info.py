@@ -339,7 +339,8 @@ def actual_weight(ro: RolloutView, set_weight: int, canary_available: int) -> st
 def rollout_info(rollout: Mapping[str, Any], children: Children, now: datetime) -> RolloutInfo:
     ro = RolloutView(rollout)
     phase, message = client_phase(ro)
-    owned_sets = [rs for rs in _owned_by(children.replica_sets, rollout)]
+    # oldest revision first, so images read "stable" before "canary" (creation times may tie)
+    owned_sets = sorted(_owned_by(children.replica_sets, rollout), key=lambda rs: _revision(rs) or 0)
     tagged = [
         (rs, replica_set_tags(ro, as_str(as_mapping(_meta(rs).get("labels")).get(POD_HASH_LABEL))))
         for rs in owned_sets

@@ -305,3 +305,13 @@ def test_malformed_objects_do_not_raise() -> None:
     info = rollout_info(junk, Children(replica_sets=[junk], pods=[junk], analysis_runs=[junk]), NOW)
     assert info.strategy == "-"
     render_rollout(info)
+
+
+def test_images_list_the_older_revision_first_even_when_created_in_the_same_second() -> None:
+    children = Children(
+        replica_sets=[
+            replica_set("web-a-canary", "bbb", (2, 1, 1, 3), "web:2"),
+            replica_set("web-z-stable", "aaa", (1, 5, 5, 3), "web:1"),
+        ]
+    )
+    assert rollout_info(rollout(), children, NOW).images == (("web:1", ("stable",)), ("web:2", ("canary",)))
