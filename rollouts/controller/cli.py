@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import kopf
+import yaml
 
 from rollouts.controller.settings import ControllerConfig
 
@@ -68,6 +69,9 @@ def configure_logging(level: str, log_format: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kubernetes.config import ConfigException
+
+    from rollouts.controller.kube import load_configuration
     from rollouts.controller.runtime import run_controller
 
     try:
@@ -77,14 +81,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     configure_logging(args.log_level, args.log_format)
     try:
-        return run_controller(config)
-    except Exception as error:  # no kubeconfig, unreadable credentials: one line, not a traceback
-        from kubernetes.config import ConfigException
-
-        if isinstance(error, ConfigException | OSError):
-            print(f"rollouts controller: error: cannot load Kubernetes credentials: {error}")
-            return 1
-        raise
+        configuration = load_configuration(config.kubeconfig, config.context)
+    except (ConfigException, OSError, ValueError, yaml.YAMLError) as error:
+        print(f"rollouts controller: error: cannot load Kubernetes credentials: {error}")
+        return 1
+    return run_controller(config, configuration)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -26,7 +26,7 @@ __all__ = ["ControllerMetrics"]
 
 class ControllerMetrics:
     def __init__(self) -> None:
-        disable_created_metrics()  # the ``*_created`` series Argo does not have
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # the ``*_created`` series Argo does not have
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "controller_clientset_k8s_request",

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import kopf
+from kubernetes import client as k8s_client
 
 from rollouts.controller.apply import Applier
 from rollouts.controller.kube import KubeClient, connection_info, load_configuration
@@ -38,9 +39,15 @@ def utc_now() -> datetime:
 class Controller:
     """One controller instance: configuration, credentials, metrics, loops."""
 
-    def __init__(self, config: ControllerConfig, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        config: ControllerConfig,
+        configuration: k8s_client.Configuration | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.config = config
-        self.configuration = load_configuration(config.kubeconfig, config.context)
+        self.configuration = configuration or load_configuration(config.kubeconfig, config.context)
         self.metrics = ControllerMetrics()
         self.children = IndexedChildren()
         self.clock = clock
@@ -96,10 +103,9 @@ class Controller:
             await client.close()
 
 
-def run_controller(config: ControllerConfig) -> int:
-    """Run in the current thread until SIGINT/SIGTERM; the exit code of ``rollouts controller``."""
-    controller = Controller(config)
+def run_controller(config: ControllerConfig, configuration: k8s_client.Configuration | None = None) -> int:
+    """Run in the main thread until SIGINT/SIGTERM; the exit code of ``rollouts controller``."""
     if threading.current_thread() is not threading.main_thread():
         raise RuntimeError("run_controller must run in the main thread (it handles signals)")
-    asyncio.run(controller.run())
+    asyncio.run(Controller(config, configuration).run())
     return 0
