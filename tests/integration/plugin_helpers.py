@@ -93,3 +93,86 @@ def until(
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}; last seen: {value!r}")
         time.sleep(0.3)
+
+
+class Terminal:
+    """The plugin as its own process on a pseudo-terminal (stdlib ``pty``), read as a user sees it.
+
+    ``expect`` waits for text printed after what the previous ``expect`` matched; ``output`` is the
+    whole transcript with its escape codes.
+    """
+
+    def __init__(self, argv: list[str], env: dict[str, str], rows: int = 60, columns: int = 200) -> None:
+        import fcntl
+        import os
+        import pty
+        import struct
+        import subprocess
+        import termios
+
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        self.process = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True
+        )
+        os.close(slave)
+        self.master = master
+        self.output = ""
+        self.position = 0
+        self.closed = False
+
+    def _read(self, timeout: float) -> None:
+        import os
+        import select
+
+        if self.closed:
+            time.sleep(timeout)
+            return
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:  # EIO: the process closed the terminal
+            data = b""
+        if not data:
+            self.closed = True
+            return
+        self.output += data.decode("utf-8", errors="replace")
+
+    def expect(self, text: str, timeout: float = PATIENCE) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.output.find(text, self.position)
+            if found >= 0:
+                self.position = found + len(text)
+                return
+            if self.closed or time.monotonic() > deadline:
+                raise AssertionError(
+                    f"{text!r} never appeared; output after the last match: {self.output[self.position :]!r}"
+                )
+            self._read(0.2)
+
+    def wait(self, timeout: float = PATIENCE) -> int:
+        """Read to the end and return the exit code."""
+        deadline = time.monotonic() + timeout
+        while not self.closed and time.monotonic() < deadline:
+            self._read(0.2)
+        code: int = self.process.wait(timeout=max(deadline - time.monotonic(), 1))
+        return code
+
+    def interrupt(self) -> None:
+        import signal
+
+        self.process.send_signal(signal.SIGINT)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        import os
+
+        if self.alive():
+            self.process.kill()
+            self.process.wait()
+        os.close(self.master)

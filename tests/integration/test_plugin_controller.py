@@ -8,6 +8,7 @@ One controller (``rollouts controller``, a real subprocess) watches a namespace 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -15,10 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pexpect
 import pytest
 from kubernetes import client
-from plugin_helpers import Plugin, create_rollout, read, rollout_manifest, until
+from plugin_helpers import Plugin, Terminal, create_rollout, read, rollout_manifest, until
 
 from rollouts.crds.install import install_crds
 from rollouts.devcluster import DevCluster
@@ -157,30 +157,16 @@ def test_get_watch_in_a_terminal_until_healthy(
     plugin: Plugin, devcluster: DevCluster, api_client: Any, module_namespace: str
 ) -> None:
     deployed(plugin, api_client, module_namespace, "watched")
-    child = pexpect.spawn(
-        sys.executable,
-        [
-            "-m",
-            "rollouts.plugin",
-            "get",
-            "rollout",
-            "watched",
-            "-w",
-            "--until-done",
-            "--kubeconfig",
-            str(devcluster.kubeconfig),
-            "-n",
-            module_namespace,
-        ],
-        encoding="utf-8",
-        dimensions=(60, 200),
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", "TERM": "xterm", "HOME": str(Path.home())},
+    command = [sys.executable, "-m", "rollouts.plugin", "get", "rollout", "watched", "-w", "--until-done"]
+    child = Terminal(
+        [*command, "--kubeconfig", str(devcluster.kubeconfig), "-n", module_namespace],
+        {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "xterm", "HOME": str(Path.home())},
     )
     child.expect("CanaryPauseStep")
     time.sleep(0.5)
     assert plugin("promote", "watched")[0] == 0
     child.expect("Healthy")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    try:
+        assert child.wait() == 0
+    finally:
+        child.close()
