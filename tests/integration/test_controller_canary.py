@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - pytest fixtures imported from the harness are parameters by design
+# ruff: noqa: F401, F811 - pytest fixtures imported from the harness are parameters by design
 """Basic canary on the devcluster: steps, pauses, promote, abort and retry, counted writes.
 
 The controller runs as a subprocess (`test_controller_harness`). The user operations are the
@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from test_controller_harness import (  # noqa: F401 - fixtures
+from test_controller_harness import (
     Cluster,
     ControllerProcess,
     cluster,
