@@ -10,6 +10,7 @@
 //	gojson table steps OUT   table for []CanaryStep (mirror in ./argo)
 //	gojson podvectors  DIR OUT   vectors from DIR/*.yaml and DIR/invalid/*.yaml
 //	gojson stepvectors DIR OUT   the same for canary steps
+//	gojson oracle                answer JSON-line questions (see oracle.go)
 package main
 
 import (
@@ -41,6 +42,8 @@ func run(args []string) error {
 	case len(args) == 3 && args[0] == "table" && args[1] == "steps":
 		return writeJSON(args[2], buildTable(reflect.TypeFor[[]argo.CanaryStep](),
 			generatedBy+" Go encoding/json field order and omission rules for Argo Rollouts []CanaryStep (mirror types in hack/gojson/argo)."))
+	case len(args) == 1 && args[0] == "oracle":
+		return runOracle()
 	case len(args) == 3 && args[0] == "podvectors":
 		v, err := podVectors(args[1])
 		if err != nil {
@@ -54,7 +57,7 @@ func run(args []string) error {
 		}
 		return writeJSON(args[2], v)
 	}
-	return fmt.Errorf("usage: gojson table pod|steps OUT | podvectors DIR OUT | stepvectors DIR OUT")
+	return fmt.Errorf("usage: gojson table pod|steps OUT | podvectors DIR OUT | stepvectors DIR OUT | oracle")
 }
 
 // writeJSON writes v indented (reviewable diffs) with a trailing newline.

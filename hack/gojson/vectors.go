@@ -253,11 +253,11 @@ func apiServerJSON(path string) (json.RawMessage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	var generic any
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(j, &generic); err != nil {
+	stored, err := apiServerRoundTrip(j)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return json.Marshal(generic)
+	return stored, nil
 }
 
 func samples(dir string) ([]string, error) {
@@ -279,7 +279,7 @@ func podVectors(dir string) (podVectorFile, error) {
 	if err != nil {
 		return out, err
 	}
-	counts := map[string]*int32{"nil": nil, "0": new(int32(0)), "1": new(int32(1)), "5": new(int32(5))}
+	counts := map[string]*int32{"nil": nil, "0": new(int32(0)), "1": new(int32(1)), "5": new(int32(5)), "-1": new(int32(-1))}
 	for _, path := range valid {
 		input, err := apiServerJSON(path)
 		if err != nil {

@@ -48,7 +48,9 @@ _BINARY_SUFFIX_BY_POWER = {exp // 10: suffix for suffix, exp in _BINARY_SUFFIXES
 _GO_PARSE_INT = re.compile(r"[+-]?[0-9]+")
 
 # Go's unicode.IsSpace, used by strings.TrimSpace before parsing.
-_GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+_GO_SPACE = "".join(
+    [" \t\n\v\f\r\x85\xa0\u1680", *map(chr, range(0x2000, 0x200B)), "\u2028\u2029\u202f\u205f\u3000"]
+)
 
 
 class QuantityError(ValueError):
@@ -74,9 +76,7 @@ class Quantity:
 
 ZERO_QUANTITY = Quantity(0, 0, "")
 
-_FORMAT_WRONG = (
-    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
-)
+_FORMAT_WRONG = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
 
 
 def _int32(value: int) -> int:
@@ -215,10 +215,9 @@ def _parse_arbitrary_precision(value: str, base: int, exponent: int, fmt: str) -
     mantissa = abs(mantissa)
     if mantissa and power < _NANO:
         places_to_drop = _NANO - power
-        if places_to_drop > len(str(mantissa)):
-            mantissa = 1  # below one nanounit: rounds up to exactly 1n
-        else:
-            mantissa = -(-mantissa // 10**places_to_drop)  # round up, away from zero
+        # Round up (away from zero); anything below one nanounit becomes 1n.
+        tiny = places_to_drop > len(str(mantissa))
+        mantissa = 1 if tiny else -(-mantissa // 10**places_to_drop)
         power = _NANO
     if fmt == BINARY_SI:
         if _compare(mantissa, power, INT64_MAX) > 0:
