@@ -387,7 +387,7 @@ def _is_empty(value: object, go_type: GoType) -> bool:
     if kind == "struct":
         return False
     if kind in ("slice", "map", "bytes", "string"):
-        return value is None or len(value) == 0  # type: ignore[arg-type]
+        return value is None or (isinstance(value, str | bytes | list | dict) and not value)
     if kind == "ptr":
         return value is None
     return not value  # bool, int, uint, float
