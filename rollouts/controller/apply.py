@@ -17,7 +17,9 @@ Argo's reaction (§3.2):
 Every object a write returns is remembered (`writeback`) so the next pass plans from it even if
 the watch lags. Actions whose executor belongs to a later issue (traffic routers, AnalysisRun
 and Experiment creation) stop the pass with a Warning Event naming what is not supported, exactly
-as Argo stops a pass whose router fails: nothing after them is applied, nothing is faked.
+as Argo stops a pass whose router fails: nothing after them is applied, nothing is faked. The one
+exception is a traffic weight of 0: without any router every request already goes to stable, so
+an initial deploy or the scaling that precedes a weight shift can proceed.
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ class Outcome:
 
 def unsupported_reason(action: Action) -> Unsupported | None:
     """Why ``action`` cannot be applied by this controller yet (issues 4 and 5), or ``None``."""
-    if isinstance(action, SetTrafficWeight):
+    if isinstance(action, SetTrafficWeight) and action.weight > 0:
         return Unsupported(
             "TrafficRoutingError",
             "spec.strategy.canary.trafficRouting is not supported by this controller yet: "
@@ -222,6 +224,8 @@ class Applier:
                 await self._send(apicalls.terminate_analysis_run(namespace, action), outcome)
             elif isinstance(action, TerminateExperiment):
                 await self._send(apicalls.terminate_experiment(namespace, action), outcome)
+            elif isinstance(action, SetTrafficWeight):
+                pass  # weight 0: all traffic stays on stable, which is where it is without a router
             elif isinstance(action, EvictPod):
                 await self._evict(apicalls.evict_pod(namespace, action), outcome)
             elif isinstance(action, ScaleWorkload):
