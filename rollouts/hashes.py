@@ -12,14 +12,16 @@ equals the computed pod-template hash", and a new RS gets "template =
 label is added, with nothing stripped -- plus ``status.collisionCount`` when
 set. Callers with a ``workloadRef`` pass the referenced template.
 
-One deliberate departure from the current k8s.io/apimachinery: since v0.33,
-``ObjectMeta.creationTimestamp`` carries ``omitzero``, so Go no longer writes
-``"creationTimestamp":null`` for a template. Argo Rollouts pins the hash its
-releases up to 1.8 produced (its utils/hash test expects ``7bb4fbc896`` for the
-"red" template), i.e. the bytes *with* the null. We hash those legacy bytes:
-the table's omitzero on that one field is dropped, which puts the null back in
-its declared position. Existing ReplicaSets are therefore adopted, not
-recreated.
+One deliberate departure from the current k8s.io/apimachinery: since 1.33
+(kubernetes/kubernetes#130989) ``ObjectMeta.creationTimestamp`` carries
+``omitzero``, so Go no longer writes ``"creationTimestamp":null``. Argo
+Rollouts pins the hash its releases up to 1.8 produced (its utils/hash test
+expects ``7bb4fbc896`` for the "red" template), i.e. the bytes *with* the
+null. We hash those legacy bytes: the table's omitzero on that field is
+dropped, which puts the null back in its declared position in every
+ObjectMeta of the template (the pod's and any ephemeral volume claim
+template's), exactly as k8s.io/api v0.29 encodes it. Existing ReplicaSets are
+therefore adopted, not recreated.
 """
 
 from __future__ import annotations
