@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -45,6 +44,7 @@ from rollouts.controller.observe import (
     project_child,
     project_replica_set,
     referenced_services,
+    with_workload,
 )
 from rollouts.controller.writeback import newer
 from rollouts.planner import EmitEvent, Observed, PatchRollout, Plan, plan_rollout, pods_needed
@@ -236,12 +236,16 @@ class RolloutLoop:
             outcome.replan = True
             return outcome
         workload: Mapping[str, Any] | None = None
-        planned = rollout
         if as_mapping(rollout.get("spec")).get("workloadRef") is not None:
-            workload, planned = await self._resolve_workload(rollout, outcome)
-            if workload is None:
+            workload, resolved = await self._resolve_workload(rollout, outcome)
+            if isinstance(resolved, str):
+                plan = invalid_spec_plan(PassContext.start(rollout, Observed(), now), resolved)
+            elif workload is None:
                 return outcome
-        plan = await self._plan(planned, now)
+            else:
+                plan = await self._plan(resolved, now)
+        else:
+            plan = await self._plan(rollout, now)
         applied = await shell.applier.apply(plan, rollout, self._written, workload=workload)
         if applied.rollout is not None:
             self._written_rollout = _strip(applied.rollout)
@@ -365,30 +369,26 @@ class RolloutLoop:
 
     async def _resolve_workload(
         self, rollout: dict[str, Any], outcome: Outcome
-    ) -> tuple[Mapping[str, Any] | None, dict[str, Any]]:
-        """Read the ``workloadRef`` target and put its template/selector into a copy (§3.16)."""
+    ) -> tuple[Mapping[str, Any] | None, dict[str, Any] | str]:
+        """Read the ``workloadRef`` target: (workload, the Rollout resolved from it), or (None, an
+        InvalidSpec field error) when it cannot be used; (None, rollout) after recording its
+        generation, which ends the pass."""
         reference = as_mapping(as_mapping(rollout.get("spec")).get("workloadRef"))
         api_version, kind, name = (as_str(reference.get(k)) for k in ("apiVersion", "kind", "name"))
         located = apicalls.workload_path(self.namespace, api_version, kind, name)
-        resolved = copy.deepcopy(rollout)
         if located is None:
-            return {}, resolved  # validation reports the unsupported kind
+            supported = ", ".join(f"{k} ({v})" for v, k in apicalls.WORKLOAD_KINDS)
+            return (
+                None,
+                f'spec.workloadRef: Unsupported value: "{api_version}/{kind}": supported: {supported}',
+            )
         path, plural = located
         try:
             workload = await self._shell.client.send(apicalls.get_object(path, plural, self.namespace, name))
         except ApiError as error:
             if error.status != 404:
                 raise
-            return {}, resolved  # validation reports the missing workload
-        spec = resolved.setdefault("spec", {})
-        source = (
-            as_mapping(workload.get("template"))
-            if kind == "PodTemplate"
-            else as_mapping(workload.get("spec"))
-        )
-        spec["template"] = copy.deepcopy(dict(source.get("template") or {}))
-        if kind != "PodTemplate":
-            spec["selector"] = copy.deepcopy(dict(source.get("selector") or {}))
+            return None, f'spec.workloadRef: Not found: {kind} "{name}" does not exist in {self.namespace}'
         generation = str(as_int(as_mapping(workload.get("metadata")).get("generation"), 0))
         annotations = as_mapping(as_mapping(rollout.get("metadata")).get("annotations"))
         if annotations.get(WORKLOAD_GENERATION_ANNOTATION) != generation:
@@ -399,8 +399,8 @@ class RolloutLoop:
             outcome.writes += 1
             self._written_rollout = _strip(body)
             outcome.replan = True
-            return None, resolved
-        return workload, resolved
+            return None, rollout
+        return workload, with_workload(rollout, workload)
 
     async def _report_unsupported(self, rollout: Mapping[str, Any], unsupported: Unsupported) -> None:
         """One Warning Event per generation and cause, not one per retry."""

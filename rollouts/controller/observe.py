@@ -15,6 +15,7 @@ selector are reported for adoption (controller-ref semantics) rather than silent
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from rollouts.planner.inputs import (
     as_str,
     parse_time,
 )
+from rollouts.planner.validation import TEMPLATE_RESOLVED_FROM_REF
 
 __all__ = [
     "ChildRecord",
@@ -50,6 +52,7 @@ __all__ = [
     "project_replica_set",
     "project_service",
     "referenced_services",
+    "with_workload",
 ]
 
 MANAGED_BY_ANNOTATION = "argo-rollouts.argoproj.io/managed-by-rollouts"
@@ -301,3 +304,22 @@ def adoptable(rollout: Mapping[str, Any], orphans: Iterable[ReplicaSetRecord]) -
         for record in orphans
         if not record.view.deleting and not record.owner_uid and matches_selector(record.labels, selector)
     ]
+
+
+def with_workload(rollout: Mapping[str, Any], workload: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``rollout`` planned as if ``spec.template`` (and, except for a PodTemplate,
+    ``spec.selector``) were the referenced workload's (§3.16) — in memory only, marked resolved
+    so validation checks the template instead of demanding an empty one."""
+    resolved = copy.deepcopy(dict(rollout))
+    spec = resolved.setdefault("spec", {})
+    kind = as_str(as_mapping(spec.get("workloadRef")).get("kind"))
+    source = (
+        as_mapping(workload.get("template")) if kind == "PodTemplate" else as_mapping(workload.get("spec"))
+    )
+    if kind == "PodTemplate":
+        spec["template"] = copy.deepcopy(dict(source))
+    else:
+        spec["template"] = copy.deepcopy(dict(as_mapping(source.get("template"))))
+        spec["selector"] = copy.deepcopy(dict(as_mapping(source.get("selector"))))
+    spec[TEMPLATE_RESOLVED_FROM_REF] = True
+    return resolved

@@ -3,7 +3,9 @@
 Nothing here decides anything. Each watched kind has an index whose values are `observe`
 projections keyed by the owning Rollout, and an ``on.event`` handler that wakes the loop(s) the
 object concerns: its controlling Rollout, the Rollouts that name a Service, the Rollouts whose
-selector matches an orphan ReplicaSet, the Rollout that references a workload. kopf updates an
+selector matches an orphan ReplicaSet, the Rollout whose ``workloadRef`` names a Deployment (only
+Deployments are watched; a ReplicaSet or PodTemplate target is re-read on the Rollout's own
+events and on resync). kopf updates an
 index before it calls the handlers for the same event, so a woken loop reads the new projection.
 
 Rollout events feed the loop itself, including status-only changes (``status.abort``,
@@ -41,6 +43,7 @@ ANALYSIS_RUNS = ("argoproj.io", "v1alpha1", "analysisruns")
 EXPERIMENTS = ("argoproj.io", "v1alpha1", "experiments")
 REPLICA_SETS = ("apps", "v1", "replicasets")
 SERVICES = ("v1", "services")
+DEPLOYMENTS = ("apps", "v1", "deployments")
 
 
 class IndexedChildren:
@@ -153,6 +156,14 @@ def build_registry(loops: Loops, children: IndexedChildren, login: Any) -> kopf.
         name = as_str(as_mapping(body.get("metadata")).get("name"))
         for loop in loops.in_namespace(_namespace(body)):
             if loop.references_service(name):
+                loop.wake()
+
+    @kopf.on.event(*DEPLOYMENTS, registry=registry)
+    async def _deployment(body: kopf.Body, **_: Any) -> None:
+        """A workloadRef target changed: its Rollout re-reads it (and records its generation)."""
+        name = as_str(as_mapping(body.get("metadata")).get("name"))
+        for loop in loops.in_namespace(_namespace(body)):
+            if loop.references_workload("Deployment", name):
                 loop.wake()
 
     @kopf.on.event(*ANALYSIS_RUNS, registry=registry)

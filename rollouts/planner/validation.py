@@ -38,7 +38,17 @@ from rollouts.planner.inputs import (
 )
 from rollouts.planner.units import pause_duration_seconds, scaled_count
 
-__all__ = ["FieldError", "Messages", "first_error", "validate_references", "validate_spec"]
+__all__ = [
+    "TEMPLATE_RESOLVED_FROM_REF",
+    "FieldError",
+    "Messages",
+    "first_error",
+    "validate_references",
+    "validate_spec",
+]
+
+TEMPLATE_RESOLVED_FROM_REF: Final = "templateResolvedFromRef"
+"""In-memory ``spec`` key the shell sets after putting a workloadRef's template into the dict."""
 
 
 class Messages:
@@ -263,7 +273,9 @@ def _selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) ->
 
 def _template_errors(ro: RolloutView) -> list[FieldError]:
     template = as_mapping(ro.spec.get("template"))
-    if ro.spec.get("workloadRef") is not None:
+    # The shell resolves the referenced template into the dict and marks it (Argo's in-memory
+    # ``TemplateResolvedFromRef``); only an unresolved workloadRef Rollout must have no template.
+    if ro.spec.get("workloadRef") is not None and ro.spec.get(TEMPLATE_RESOLVED_FROM_REF) is not True:
         metadata = as_mapping(template.get("metadata"))
         if metadata.get("labels") or metadata.get("annotations") or template.get("spec"):
             return [FieldError("spec.template", "Internal error", Messages.TEMPLATE_NOT_EMPTY)]
