@@ -29,6 +29,7 @@ func runUp(args []string) error {
 	denyImages := fs.String("deny-images", "", "regular expression; pods whose image matches fail with ErrImagePull")
 	startTimeout := fs.Duration("start-timeout", 3*time.Minute, "how long each part may take to become healthy")
 	stopGrace := fs.Duration("stop-grace", 20*time.Second, "how long each part may take to exit after SIGTERM")
+	ownerPid := fs.Int("owner-pid", 0, "stop the cluster when this process is gone (e.g. a test run); 0: none")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,6 +65,9 @@ func runUp(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if *ownerPid > 0 {
+		ctx = stopWithOwner(ctx, *ownerPid)
+	}
 	return supervisor.Run(ctx, supervisor.Spec{
 		Self:         self,
 		Layout:       layout,
@@ -75,6 +79,37 @@ func runUp(args []string) error {
 		StopGrace:    *stopGrace,
 		Log:          os.Stdout,
 	})
+}
+
+// stopWithOwner cancels the context once the owner process is gone, so a test run that is killed
+// before its teardown does not leave its cluster behind.
+func stopWithOwner(ctx context.Context, owner int) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+				if processGone(owner) {
+					fmt.Printf("%s devcluster: owner process %d is gone; stopping\n", time.Now().Format("15:04:05.000"), owner)
+					return
+				}
+			}
+		}
+	}()
+	return ctx
+}
+
+// processGone is true once pid has exited, including as a zombie nobody reaps.
+func processGone(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	return len(fields) == 0 || fields[0] == "Z" || fields[0] == "X"
 }
 
 // refuseIfRunning keeps a second supervisor from wiping the data of a live cluster.

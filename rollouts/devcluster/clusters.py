@@ -132,13 +132,20 @@ class DevCluster:
     def up(
         self,
         nodes: int = UpOptions.nodes,
+        *,
         with_: Sequence[str] = (),
         apiserver_port: int = 0,
         deny_images: str = UpOptions.deny_images,
         timeout: float = START_TIMEOUT,
+        owner_pid: int = 0,
     ) -> None:
-        """Start the cluster and return once the API answers and ``nodes`` nodes are Ready."""
-        options = UpOptions(nodes=nodes, apiserver_port=apiserver_port, deny_images=deny_images)
+        """Start the cluster and return once the API answers and ``nodes`` nodes are Ready.
+
+        With ``owner_pid`` the cluster stops by itself once that process is gone.
+        """
+        options = UpOptions(
+            nodes=nodes, apiserver_port=apiserver_port, deny_images=deny_images, owner_pid=owner_pid
+        )
         options.validate()
         unknown = [name for name in with_ if name not in addons.PINS]
         if unknown:

@@ -20,6 +20,9 @@ class UpOptions:
     apiserver_port: int = 0
     deny_images: str = DEFAULT_DENY_IMAGES
     node_name_prefix: str = DEFAULT_NODE_NAME_PREFIX
+    # The cluster stops by itself once this process is gone (0: never); test sessions pass
+    # their own pid so a killed run leaves nothing behind.
+    owner_pid: int = 0
 
     def validate(self) -> None:
         if self.nodes < 1:
@@ -45,4 +48,5 @@ def up_command(binary: Path, directory: Path, options: UpOptions) -> list[str]:
         f"--apiserver-port={options.apiserver_port}",
         f"--node-name-prefix={options.node_name_prefix}",
         f"--deny-images={options.deny_images}",
+        f"--owner-pid={options.owner_pid}",
     ]

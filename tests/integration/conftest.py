@@ -6,7 +6,8 @@ Fixtures other test modules rely on (keep the names):
     A running ``rollouts.devcluster.DevCluster``: 3 fake nodes, Gateway API / Istio / SMI CRDs
     installed, in a temporary directory on free loopback ports, so it never collides with a
     demo cluster in ``.devcluster``. If it cannot be built or started every test that uses it
-    **fails** with the reason (log tails included); nothing is skipped. Stopped at session end.
+    **fails** with the reason (log tails included); nothing is skipped. Stopped at session end,
+    and by itself if the test process is killed before its teardown.
     Set ``ROLLOUTS_TEST_DEVCLUSTER_DIR`` to a directory holding a cluster you started with
     ``rollouts dev-cluster up --dir DIR`` to reuse it (it is then left running).
 ``api_client`` (session)
@@ -60,7 +61,7 @@ def devcluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevCluster]
         return
     cluster = DevCluster(tmp_path_factory.mktemp("devcluster"), progress=_progress)
     try:
-        cluster.up(nodes=NODES, with_=tuple(ADDON_PINS))
+        cluster.up(nodes=NODES, with_=tuple(ADDON_PINS), owner_pid=os.getpid())
     except DevClusterError as error:
         pytest.fail(f"the devcluster could not start:\n{error}", pytrace=False)
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -307,5 +309,27 @@ def test_a_dying_part_stops_the_whole_cluster(tmp_path: Path) -> None:
         wait_for("every process to exit", lambda: processes.alive(state.pids, cluster.directory) == [])
         assert not cluster.layout.ready_file.exists()
         assert not cluster.is_running()
+    finally:
+        cluster.down()
+
+
+def test_a_cluster_stops_when_its_owner_process_is_gone(tmp_path: Path) -> None:
+    directory = tmp_path / "c"
+    owner = (
+        "import os, sys\n"
+        "from rollouts.devcluster import DevCluster\n"
+        "DevCluster(sys.argv[1]).up(nodes=1, owner_pid=os.getpid())\n"
+        "os._exit(0)  # no down(): the supervisor must notice on its own\n"
+    )
+    subprocess.run([sys.executable, "-c", owner, str(directory)], check=True, timeout=WAIT)
+    cluster = DevCluster(directory)
+    state = cluster.state()
+    assert state is not None
+    try:
+        wait_for("every process to exit", lambda: processes.alive(state.pids, cluster.directory) == [])
+        stopped = cluster.state()
+        assert stopped is not None
+        assert stopped.phase == "stopped"
+        assert "owner process" in cluster.layout.log_file("supervisor").read_text()
     finally:
         cluster.down()

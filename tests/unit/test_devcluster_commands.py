@@ -12,6 +12,8 @@ def test_up_command_passes_every_option():
     assert "--nodes=2" in command
     assert "--apiserver-port=6443" in command
     assert f"--deny-images={DEFAULT_DENY_IMAGES}" in command
+    assert "--owner-pid=0" in command
+    assert "--owner-pid=42" in up_command(Path("/bin/devcluster"), Path("/c"), UpOptions(owner_pid=42))
 
 
 def test_relative_directory_is_refused():
