@@ -20,10 +20,6 @@ __all__ = ["COMPONENT", "event_body"]
 COMPONENT: Final = "rollouts-controller"
 
 
-def _micro_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def event_body(
     rollout: Mapping[str, Any],
     *,
