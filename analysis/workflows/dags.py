@@ -248,16 +248,16 @@ class _Dag:
                 self.run.finish(group, "Succeeded")
         return group
 
-    def branch_phase(self, name: str, seen: set[str]) -> str | None:
-        """The phase a target branch ends with: its own, or for omitted nodes its ancestors' worst."""
+    def branch_failure(self, name: str, seen: set[str]) -> NodeStatus | None:
+        """The node that fails a target branch: the target itself, or for an omitted target the
+        first unhandled failure among its ancestors; None when the branch succeeded."""
         node = self.task_node(name)
         if node is None:
             return None
         if node.phase in ("Failed", "Error"):
-            return "Succeeded" if continues(self.tasks[name].continue_on, node.phase) else node.phase
+            return None if continues(self.tasks[name].continue_on, node.phase) else node
         if node.phase != "Omitted":
-            return "Succeeded"
-        worst = "Succeeded"
+            return None
         for dependency in self.dependencies[name]:
             if dependency in seen:
                 continue
@@ -265,11 +265,11 @@ class _Dag:
             dependency_node = self.task_node(dependency)
             if dependency_node is not None and dependency_node.phase in ("Failed", "Error") \
                     and not continues(self.tasks[dependency].continue_on, dependency_node.phase):
-                return dependency_node.phase
-            phase = self.branch_phase(dependency, seen)
-            if phase in ("Failed", "Error"):
-                worst = phase
-        return worst
+                return dependency_node
+            found = self.branch_failure(dependency, seen)
+            if found is not None:
+                return found
+        return None
 
     def assess(self, targets: list[str]) -> None:
         running = any(
@@ -291,11 +291,9 @@ class _Dag:
                             failure_message(failure) if failure else "DAG could not complete")
             return
         for name in targets:
-            phase = self.branch_phase(name, set())
-            if phase in ("Failed", "Error"):
-                failure = self.unhandled_failure() or self.task_node(name)
-                assert failure is not None
-                self.run.finish(self.node, phase, failure_message(failure))
+            failure = self.branch_failure(name, set())
+            if failure is not None:
+                self.run.finish(self.node, failure.phase, failure_message(failure))
                 return
         scope = self.scope.child()
         for name in self.tasks:

@@ -109,6 +109,8 @@ def _execute_group(run: Execution, steps_node: NodeStatus, group_node: NodeStatu
                                                     template_name=step.template)
             group_node.add_child(existing.id)
             planned_nodes = [existing]
+            if existing.phase in ("Failed", "Error") and not continues(step.continue_on, existing.phase):
+                failed = failed or existing
         else:
             planned_nodes = []
             child_call = CallType(capture_result=captures(text, "steps", step.name),

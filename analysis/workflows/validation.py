@@ -181,6 +181,8 @@ class _Checker:
                     continue
                 if name in names or name in self.globals or _dynamic_global(name):
                     continue
+                if any(known.endswith(".*") and name.startswith(known[:-1]) for known in names):
+                    continue
                 self.report(f"{place} failed to resolve {{{{{name}}}}}")
 
     # -- steps ----------------------------------------------------------------------------------
@@ -213,8 +215,7 @@ class _Checker:
             self.report(f"{place} only one of withItems, withParam, withSequence can be specified")
         scope = set(names)
         if looped:
-            scope.add("item")
-            scope |= {"item.*"}
+            scope |= {"item", "item.*"}
         fields = {
             "arguments": step.arguments.model_dump(by_alias=True, exclude_none=True) if step.arguments else None,
             "when": step.when,
