@@ -107,12 +107,16 @@ class SetServiceSelector:
 
 @dataclass(frozen=True)
 class SetTrafficWeight:
-    """Seam for the `traffic` package: route ``weight`` of ``max_weight`` to the canary hash."""
+    """Seam for the `traffic` package: route ``weight`` of ``max_weight`` to the canary hash, and
+    apply the pass's managed-route instructions (`routes.route_instructions`)."""
 
     weight: int
     canary_hash: str
     stable_hash: str
     max_weight: int = 100
+    header_route: Mapping[str, Any] | None = None
+    mirror_route: Mapping[str, Any] | None = None
+    remove_managed_routes: bool = False
 
 
 @dataclass(frozen=True)

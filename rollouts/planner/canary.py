@@ -10,8 +10,8 @@ since its step hash is still empty. Going back to the stable template skips the 
 
 Seams for later issues, each planned here and executed elsewhere: `SetTrafficWeight` (routers in
 `traffic`), `CreateAnalysisRun` (run specs in `analysis`), `CreateExperiment`. Not planned yet:
-in-place ephemeral-metadata updates of existing ReplicaSets (§3.17), ping-pong Services, managed
-header/mirror routes, experiment traffic weights, ALB weight verification and step plugins
+in-place ephemeral-metadata updates of existing ReplicaSets (§3.17), ping-pong Services,
+experiment traffic weights, ALB weight verification and step plugins
 (§3.22); a Rollout using them is still planned, those parts are simply not acted on.
 """
 
@@ -41,6 +41,7 @@ from rollouts.planner.replicas import (
 )
 from rollouts.planner.replicasets import ensure_new_rs
 from rollouts.planner.restart import reconcile_restart
+from rollouts.planner.routes import route_instructions
 from rollouts.planner.runs import reconcile_canary_analysis, reconcile_experiment
 from rollouts.planner.scaledown import (
     canary_old_rs_decisions,
@@ -225,7 +226,18 @@ def _reconcile_traffic(ctx: PassContext) -> Mapping[str, Any] | None:
         ctx.point_service(str(_canary(ctx).get("canaryService", "")), ctx.stable_rs, require_available=False)
     canary_hash = ctx.new_rs.pod_hash if ctx.new_rs is not None else ""
     stable_hash = ctx.stable_rs.pod_hash if ctx.stable_rs is not None else ""
-    ctx.actions.append(SetTrafficWeight(weight, canary_hash, stable_hash, ro.max_traffic_weight))
+    routes = route_instructions(ro, aborted=ctx.pause.aborted, new_rs=ctx.new_rs, revision=ctx.revision)
+    ctx.actions.append(
+        SetTrafficWeight(
+            weight,
+            canary_hash,
+            stable_hash,
+            ro.max_traffic_weight,
+            header_route=routes.header_route,
+            mirror_route=routes.mirror_route,
+            remove_managed_routes=routes.remove_managed_routes,
+        )
+    )
     new_weights = weight_status(ro, weight, canary_hash, stable_hash)
     previous = ro.recorded_weights
     if weights_changed(previous, new_weights):
