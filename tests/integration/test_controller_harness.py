@@ -21,6 +21,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -276,6 +277,14 @@ class Cluster:
 @pytest.fixture
 def cluster(api_client: Any, namespace: str) -> Cluster:
     return Cluster(api_client, namespace)
+
+
+def after_newest_pod(cluster: Cluster, app: str) -> None:
+    """Wait until the wall clock's whole second is past every pod's creation (``restartAt`` has
+    whole seconds and only pods created strictly before it are restarted)."""
+    items = cluster.core.list_namespaced_pod(cluster.namespace, label_selector=f"app={app}").items
+    newest = max(pod.metadata.creation_timestamp for pod in items)
+    wait_for(lambda: datetime.now(UTC).replace(microsecond=0) > newest, "a second after the newest pod")
 
 
 def condition(status: dict[str, Any], kind: str) -> dict[str, Any] | None:

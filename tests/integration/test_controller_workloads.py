@@ -9,6 +9,7 @@ from typing import Any
 from test_controller_harness import (
     Cluster,
     ControllerProcess,
+    after_newest_pod,
     cluster,
     condition,
     controller,
@@ -34,9 +35,7 @@ def test_restart_at_replaces_every_pod_without_a_new_replica_set(
     wait_for(lambda: len(pods(cluster, "restarted")) == 3, "three pods")
     before = set(pods(cluster, "restarted"))
     replica_sets = sorted(cluster.replica_sets())
-    # restartAt has whole seconds and a pod is restarted only if created strictly before it
-    newest = max(pod.metadata.creation_timestamp for pod in pods(cluster, "restarted").values())
-    wait_for(lambda: datetime.now(UTC).replace(microsecond=0) > newest, "a second after the newest pod")
+    after_newest_pod(cluster, "restarted")
 
     patches = operations.restart(cluster.rollout("restarted"), now=datetime.now(UTC))
     cluster.patch_rollout("restarted", patches.spec)

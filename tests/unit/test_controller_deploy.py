@@ -1,0 +1,101 @@
+"""``deploy/`` manifests: least privilege (no wildcards) yet covering every request the shell sends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from rollouts.controller import apicalls
+from rollouts.planner import (
+    DeleteReplicaSet,
+    EvictPod,
+    PatchReplicaSet,
+    PatchRollout,
+    ScaleReplicaSet,
+    ScaleWorkload,
+    SetServiceSelector,
+    TerminateAnalysisRun,
+    TerminateExperiment,
+)
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+VERB = {"POST": "create", "PATCH": "patch", "DELETE": "delete"}
+# Everything the shell can send, one request per builder (rollouts.controller.apicalls).
+REQUESTS = [
+    apicalls.create_replica_set("ns", {"metadata": {"name": "web-a"}}),
+    apicalls.scale_replica_set("ns", ScaleReplicaSet("web-a", 1, 0, {})),
+    apicalls.patch_replica_set("ns", PatchReplicaSet("web-a", {})),
+    apicalls.adopt_replica_set("ns", "web-a", "uid", {}),
+    apicalls.delete_replica_set("ns", DeleteReplicaSet("web-a")),
+    apicalls.patch_rollout("ns", "web", PatchRollout({})),
+    apicalls.patch_rollout_status("ns", "web", {}, "1"),
+    apicalls.set_service_selector("ns", SetServiceSelector("svc", "a")),
+    apicalls.terminate_analysis_run("ns", TerminateAnalysisRun("run")),
+    apicalls.terminate_experiment("ns", TerminateExperiment("exp")),
+    apicalls.evict_pod("ns", EvictPod("pod")),
+    apicalls.list_pods("ns", "app=web"),
+    apicalls.scale_workload("ns", ScaleWorkload("apps/v1", "Deployment", "d", 0)),
+    apicalls.create_event("ns", {"involvedObject": {"name": "web"}}),
+    apicalls.get_object("/apis/apps/v1/namespaces/ns/replicasets/web-a", "replicasets", "ns", "web-a"),
+    apicalls.get_object("/apis/argoproj.io/v1alpha1/namespaces/ns/rollouts/web", "rollouts", "ns", "web"),
+    apicalls.get_object("/apis/argoproj.io/v1alpha1/namespaces/ns/analysisruns/r", "analysisruns", "ns", "r"),
+    apicalls.get_object("/apis/argoproj.io/v1alpha1/namespaces/ns/experiments/e", "experiments", "ns", "e"),
+    apicalls.get_object("/apis/apps/v1/namespaces/ns/deployments/d", "deployments", "ns", "d"),
+    apicalls.get_object("/api/v1/namespaces/ns/podtemplates/t", "podtemplates", "ns", "t"),
+]
+WATCHED = ["rollouts", "analysisruns", "experiments", "replicasets", "services", "deployments"]
+
+
+def documents() -> list[dict[str, Any]]:
+    found = []
+    for path in sorted(DEPLOY.glob("*.yaml")):
+        found += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return found
+
+
+def cluster_role() -> dict[str, Any]:
+    return next(doc for doc in documents() if doc["kind"] == "ClusterRole")
+
+
+def allowed(resource: str, verb: str) -> bool:
+    return any(resource in rule["resources"] and verb in rule["verbs"] for rule in cluster_role()["rules"])
+
+
+def test_no_rule_uses_a_wildcard() -> None:
+    for rule in cluster_role()["rules"]:
+        for key in ("verbs", "resources", "apiGroups"):
+            assert "*" not in rule[key], rule
+
+
+@pytest.mark.parametrize("request_", REQUESTS, ids=lambda r: f"{r.method} {r.resource}")
+def test_every_request_the_controller_sends_is_allowed(request_: apicalls.Request) -> None:
+    verb = VERB.get(request_.method) or ("get" if request_.name else "list")
+    assert allowed(request_.resource, verb), f"{verb} {request_.resource}"
+
+
+@pytest.mark.parametrize("resource", WATCHED)
+def test_every_watched_resource_can_be_listed_and_watched(resource: str) -> None:
+    assert allowed(resource, "list") and allowed(resource, "watch")
+
+
+def test_the_deployment_runs_the_controller_as_the_bound_service_account() -> None:
+    by_kind = {doc["kind"]: doc for doc in documents()}
+    pod = by_kind["Deployment"]["spec"]["template"]["spec"]
+    binding = by_kind["ClusterRoleBinding"]
+    assert pod["serviceAccountName"] == by_kind["ServiceAccount"]["metadata"]["name"]
+    assert binding["subjects"][0]["name"] == pod["serviceAccountName"]
+    assert binding["roleRef"]["name"] == cluster_role()["metadata"]["name"]
+    container = pod["containers"][0]
+    assert container["args"][0] == "controller"
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert by_kind["Deployment"]["spec"]["replicas"] == 1  # no leader election yet
+
+
+def test_the_kustomization_lists_every_manifest_and_the_crds() -> None:
+    kustomization = yaml.safe_load((DEPLOY / "kustomization.yaml").read_text())
+    listed = set(kustomization["resources"])
+    assert "../crds" in listed
+    assert {path.name for path in DEPLOY.glob("*.yaml")} - {"kustomization.yaml"} == listed - {"../crds"}
