@@ -131,7 +131,18 @@ def substitute_tree(value: Any, scope: Scope, *, strict: bool = True) -> Any:
 
 
 def _compact_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Go's ``json.Marshal``: compact, and whole floats without a fraction (``3``, not ``3.0``)."""
+    return json.dumps(_go_numbers(value), separators=(",", ":"), ensure_ascii=False)
+
+
+def _go_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, list | tuple):
+        return [_go_numbers(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _go_numbers(item) for key, item in value.items()}
+    return value
 
 
 def expression_environment(scope: Scope) -> dict[str, Any]:
