@@ -18,47 +18,46 @@ controller reports as Argo's ``TrafficRoutingError`` Warning Event.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from traffic.objects import ObjectRef, RoutingError
+from traffic.objects import ObjectRef, RoutingError, mapping
 from traffic.routers import Objects, Router, TrafficSettings, configured
 from traffic.routing import Intent, Routing
 from traffic.writes import Create, Event, Patch, Write
 
-__all__ = ["Outcome", "Request", "Send", "kubernetes_sender", "reconcile"]
+__all__ = ["Outcome", "Request", "Send", "kubernetes_sender", "reconcile", "resolve_settings"]
 
 JSON: Final = "application/json"
 NOT_FOUND: Final = 404
 CONFLICT: Final = 409
 DEFAULT_ATTEMPTS: Final = 5
+SMI_GROUP: Final = "split.smi-spec.io"
 
 
 @dataclass(frozen=True)
 class Request:
-    """One API request (the ``resource``/``name`` pair names it for request-count metrics)."""
+    """One API request; ``resource`` and ``name`` name it for request-count metrics."""
 
     method: str
-    ref: ObjectRef
+    path: str
+    resource: str
+    name: str = ""
+    namespace: str = ""
     body: Any = None
     content_type: str = JSON
 
-    @property
-    def path(self) -> str:
-        return self.ref.collection_path if self.method == "POST" else self.ref.path
+    @classmethod
+    def to(cls, method: str, ref: ObjectRef, body: Any = None, content_type: str = JSON) -> Request:
+        """A request about one object (POST goes to its collection)."""
+        path = ref.collection_path if method == "POST" else ref.path
+        return cls(method, path, ref.plural, ref.name, ref.namespace, body, content_type)
 
     @property
-    def resource(self) -> str:
-        return self.ref.plural
-
-    @property
-    def name(self) -> str:
-        return self.ref.name
-
-    @property
-    def namespace(self) -> str:
-        return self.ref.namespace
+    def is_write(self) -> bool:
+        return self.method != "GET"
 
 
 Send = Callable[[Request], Awaitable[Any]]
@@ -83,7 +82,7 @@ def _status(error: BaseException) -> int | None:
 
 async def _read(send: Send, ref: ObjectRef) -> Mapping[str, Any] | None:
     try:
-        found = await send(Request("GET", ref))
+        found = await send(Request.to("GET", ref))
     except Exception as error:
         if _status(error) == NOT_FOUND:
             return None
@@ -95,9 +94,9 @@ async def _read(send: Send, ref: ObjectRef) -> Mapping[str, Any] | None:
 
 async def _write(send: Send, write: Write) -> None:
     request = (
-        Request("POST", write.ref, dict(write.body))
+        Request.to("POST", write.ref, dict(write.body))
         if isinstance(write, Create)
-        else Request("PATCH", write.ref, dict(write.patch), write.content_type)
+        else Request.to("PATCH", write.ref, dict(write.patch), write.content_type)
     )
     try:
         await send(request)
@@ -140,31 +139,56 @@ async def reconcile(
     """Bring every router ``rollout`` configures to ``intent``; `RoutingError` says what failed."""
     routing = Routing.from_rollout(rollout)
     outcome = Outcome()
-    for router in configured(routing, settings or TrafficSettings()):
+    resolved = await resolve_settings(send, routing, settings or TrafficSettings())
+    for router in configured(routing, resolved):
         await _reconcile_router(send, router, routing, intent, outcome=outcome, attempts=attempts)
     return outcome
 
 
-def kubernetes_sender(api_client: Any) -> Send:
-    """A ``send`` over the official client's dynamic client (blocking calls run in a thread)."""
-    from kubernetes.dynamic import DynamicClient
-    from kubernetes.dynamic.exceptions import ResourceNotFoundError
+async def _served_version(send: Send, group: str) -> str:
+    """The version of ``group`` the API server prefers (discovery), for settings left open."""
+    try:
+        found = await send(Request("GET", f"/apis/{group}", "apigroups", group))
+    except Exception as error:
+        if _status(error) == NOT_FOUND:
+            raise RoutingError(
+                f"the API group {group} is not served by this cluster (is its CRD installed?)"
+            ) from error
+        raise
+    version = mapping(mapping(found).get("preferredVersion")).get("version")
+    if not isinstance(version, str) or not version:
+        raise RoutingError(f"the API server names no preferred version of {group}")
+    return version
 
-    dynamic: Any = DynamicClient(api_client)  # type: ignore[no-untyped-call]
+
+async def resolve_settings(send: Send, routing: Routing, settings: TrafficSettings) -> TrafficSettings:
+    """``settings`` with an unset SMI version replaced by the one the cluster serves."""
+    if settings.smi_api_version is None and routing.traffic_routing.get("smi") is not None:
+        return replace(settings, smi_api_version=await _served_version(send, SMI_GROUP))
+    return settings
+
+
+def kubernetes_sender(api_client: Any) -> Send:
+    """A ``send`` over the official client's ``ApiClient`` (its blocking calls run in a thread);
+    a non-2xx answer raises ``kubernetes.client.ApiException`` with its ``status``."""
+    from kubernetes.client.exceptions import ApiException
 
     def call(request: Request) -> Any:
-        ref = request.ref
-        try:
-            resource = dynamic.resources.get(api_version=ref.api_version, kind=ref.kind)
-        except ResourceNotFoundError as error:
-            raise RoutingError(f"{ref.kind} {ref.api_version} is not served by the API server") from error
-        if request.method == "GET":
-            return resource.get(name=ref.name, namespace=ref.namespace).to_dict()
-        if request.method == "POST":
-            return resource.create(body=request.body, namespace=ref.namespace).to_dict()
-        return resource.patch(
-            body=request.body, name=ref.name, namespace=ref.namespace, content_type=request.content_type
-        ).to_dict()
+        headers = {"Accept": JSON}
+        if request.body is not None:
+            headers["Content-Type"] = request.content_type
+        serialized = api_client.param_serialize(
+            request.method,
+            request.path,
+            header_params=headers,
+            body=request.body,
+            auth_settings=["BearerToken"],
+        )
+        response = api_client.call_api(*serialized)
+        data = response.read()
+        if not 200 <= response.status < 300:
+            raise ApiException(status=response.status, reason=response.reason, body=data)
+        return json.loads(data) if data else None
 
     async def send(request: Request) -> Any:
         return await asyncio.to_thread(call, request)

@@ -60,6 +60,7 @@ DEFAULT_API_VERSION: Final = "v1"
 DEFAULT_LABEL_KEY: Final = "rollouts.argoproj.io/gatewayapi-canary"
 DEFAULT_LABEL_VALUE: Final = "in-progress"
 HEADER_KINDS: Final = ("HTTPRoute", "GRPCRoute")
+DEFAULTED_WEIGHT: Final = 1
 _KEYS: Final = (("http", HTTP_ROUTE), ("grpc", GRPC_ROUTE), ("tcp", TCP_ROUTE), ("tls", TLS_ROUTE))
 
 
@@ -184,6 +185,7 @@ def _canary_backend(rule: Mapping[str, Any], routing: Routing) -> dict[str, Any]
     backend: dict[str, Any] = {"group": "", "kind": "Service", "name": routing.canary_service}
     if chosen.get("port") is not None:
         backend["port"] = chosen["port"]
+    backend["weight"] = DEFAULTED_WEIGHT  # as the API server stores it, so a re-run finds no change
     return backend
 
 

@@ -34,8 +34,9 @@ class TrafficSettings:
 
     istio_api_version: str = istio.DEFAULT_API_VERSION
     """VirtualService and DestinationRule version (Argo's default: v1alpha3)."""
-    smi_api_version: str = "v1alpha1"
-    """TrafficSplit version (Argo's default: v1alpha1; SMI's current CRD serves only v1alpha4)."""
+    smi_api_version: str | None = None
+    """TrafficSplit version (Argo's ``--traffic-split-api-version``, default v1alpha1). ``None``:
+    the version the cluster serves, found by discovery — SMI's current CRD serves only v1alpha4."""
     gateway_api_version: str = gatewayapi.DEFAULT_API_VERSION
     """HTTPRoute/GRPCRoute/TCPRoute/TLSRoute version."""
 
@@ -69,9 +70,13 @@ def configured(routing: Routing, settings: TrafficSettings = DEFAULT_SETTINGS) -
     if config.get("nginx") is not None:
         routers.append(Router("Nginx", nginx.reads, nginx.writes))
     if config.get("smi") is not None:
-        version = settings.smi_api_version
+        split_version = settings.smi_api_version or smi.ARGO_DEFAULT_VERSION
         routers.append(
-            Router("SMI", partial(smi.reads, api_version=version), partial(smi.writes, api_version=version))
+            Router(
+                "SMI",
+                partial(smi.reads, api_version=split_version),
+                partial(smi.writes, api_version=split_version),
+            )
         )
     for plugin in mapping(config.get("plugins")):
         if plugin != gatewayapi.PLUGIN_NAME:

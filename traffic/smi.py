@@ -7,7 +7,8 @@ another object controls is an error ("Rollout does not own TrafficSplit"). Its s
 the canary weight, each experiment destination with its weight, stable with the rest.
 
 The API version is a controller setting, as Argo's ``--traffic-split-api-version`` (Argo knows
-v1alpha1-v1alpha3; SMI's current CRD serves only v1alpha4, which has v1alpha3's shape). v1alpha1
+v1alpha1-v1alpha3; SMI's current CRD serves only v1alpha4, which has v1alpha3's shape); left
+unset, `apply` asks the cluster which version it serves. v1alpha1
 weights are resource quantities, which Go's client sends as strings; later versions use integers.
 A missing TrafficSplit is created, an existing one patched only when its spec differs. SMI has
 no pod hashes, header or mirror routes: those instructions do nothing here.
@@ -34,6 +35,7 @@ from traffic.writes import Create, Event, Patch, Write
 __all__ = ["SUPPORTED_VERSIONS", "desired_spec", "reads", "split_kind", "traffic_split_name", "writes"]
 
 SUPPORTED_VERSIONS: Final = ("v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4")
+ARGO_DEFAULT_VERSION: Final = "v1alpha1"
 QUANTITY_WEIGHTS: Final = "v1alpha1"
 
 

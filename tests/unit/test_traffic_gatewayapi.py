@@ -184,13 +184,13 @@ def test_header_routes_add_named_rules_per_source_rule() -> None:
         {
             "name": "beta",
             "matches": [{"path": {"type": "PathPrefix", "value": "/"}, "headers": headers}],
-            "backendRefs": [backend("web-canary")],
+            "backendRefs": [backend("web-canary", 1)],
             "filters": route["spec"]["rules"][0]["filters"],
         },
         {
             "name": "beta-1",
             "matches": [{"path": {"type": "PathPrefix", "value": "/api"}, "headers": headers}],
-            "backendRefs": [backend("web-canary")],
+            "backendRefs": [backend("web-canary", 1)],
         },
     ]
     again = gatewayapi.writes(
