@@ -15,11 +15,11 @@ Argo's reaction (§3.2):
 * an eviction is refused by a PodDisruptionBudget (429) — leave the pod for the next pass.
 
 Every object a write returns is remembered (`writeback`) so the next pass plans from it even if
-the watch lags. Actions whose executor belongs to a later issue (traffic routers, AnalysisRun
-and Experiment creation) stop the pass with a Warning Event naming what is not supported, exactly
-as Argo stops a pass whose router fails: nothing after them is applied, nothing is faked. The one
-exception is a traffic weight of 0: without any router every request already goes to stable, so
-an initial deploy or the scaling that precedes a weight shift can proceed.
+the watch lags. `SetTrafficWeight` goes to the `traffic` routers; a routing object they cannot
+bring to the desired state (missing, owned by someone else) stops the pass with Argo's
+``TrafficRoutingError`` Warning Event, retried later. Actions whose executor belongs to a later
+issue (AnalysisRun and Experiment creation) stop the pass the same way, naming what is not
+supported: nothing after them is applied, nothing is faked.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+import traffic
 from rollouts.controller import apicalls
 from rollouts.controller.events import event_body
 from rollouts.controller.kube import ApiError, KubeClient
@@ -40,6 +41,7 @@ from rollouts.controller.observe import (
     project_replica_set,
     project_service,
 )
+from rollouts.controller.settings import FIELD_MANAGER
 from rollouts.controller.templates import ephemeral_metadata, template_digest
 from rollouts.controller.writeback import WriteBack
 from rollouts.planner import (
@@ -112,12 +114,6 @@ class Outcome:
 
 def unsupported_reason(action: Action) -> Unsupported | None:
     """Why ``action`` cannot be applied by this controller yet (issues 4 and 5), or ``None``."""
-    if isinstance(action, SetTrafficWeight) and action.weight > 0:
-        return Unsupported(
-            "TrafficRoutingError",
-            "spec.strategy.canary.trafficRouting is not supported by this controller yet: "
-            f"cannot set the canary weight to {action.weight}; the rollout waits here",
-        )
     if isinstance(action, CreateAnalysisRun):
         return Unsupported(
             "ReconciliationError",
@@ -142,10 +138,12 @@ class Applier:
         *,
         clock: Callable[[], datetime],
         on_event: Callable[[Mapping[str, Any], EmitEvent], None] | None = None,
+        traffic_settings: traffic.TrafficSettings | None = None,
     ) -> None:
         self._client = client
         self._clock = clock
         self._on_event = on_event
+        self._traffic_settings = traffic_settings
 
     async def apply(
         self,
@@ -225,7 +223,7 @@ class Applier:
             elif isinstance(action, TerminateExperiment):
                 await self._send(apicalls.terminate_experiment(namespace, action), outcome)
             elif isinstance(action, SetTrafficWeight):
-                pass  # weight 0: all traffic stays on stable, which is where it is without a router
+                return await self._route_traffic(action, current, outcome)
             elif isinstance(action, EvictPod):
                 await self._evict(apicalls.evict_pod(namespace, action), outcome)
             elif isinstance(action, ScaleWorkload):
@@ -241,6 +239,36 @@ class Applier:
             log.info("%s/%s: %s: not found, looking again", namespace, ro.name, type(action).__name__)
             outcome.replan = True
             return False
+        return True
+
+    async def _route_traffic(
+        self, action: SetTrafficWeight, rollout: Mapping[str, Any], outcome: Outcome
+    ) -> bool:
+        """The `traffic` routers bring the routing objects to the action's weight and routes
+        (§3.6); one that cannot stops the pass with Argo's ``TrafficRoutingError``."""
+        intent = traffic.Intent(
+            weight=action.weight,
+            canary_hash=action.canary_hash,
+            stable_hash=action.stable_hash,
+            header_route=action.header_route,
+            mirror_route=action.mirror_route,
+            remove_managed_routes=action.remove_managed_routes,
+        )
+
+        async def send(request: traffic.Request) -> Any:
+            params = {"fieldManager": FIELD_MANAGER} if request.is_write else {}
+            fields = (request.name, request.namespace, request.body, request.content_type, params)
+            return await self._send(
+                apicalls.Request(request.method, request.path, request.resource, *fields), outcome
+            )
+
+        try:
+            routed = await traffic.reconcile(send, rollout, intent, self._traffic_settings)
+        except traffic.RoutingError as error:
+            outcome.unsupported = Unsupported("TrafficRoutingError", str(error))
+            return False
+        for event in routed.events:
+            await self.emit(rollout, EmitEvent(event.reason, event.message, event.warning))
         return True
 
     async def _evict(self, request: apicalls.Request, outcome: Outcome) -> None:

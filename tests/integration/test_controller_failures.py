@@ -99,7 +99,7 @@ def test_unready_canary_pods_exceed_the_progress_deadline_and_abort(
     assert cluster.events("RolloutAborted")
 
 
-def test_traffic_routing_is_reported_as_not_supported_yet(
+def test_a_missing_routing_object_is_a_traffic_routing_error(
     controller: ControllerProcess, cluster: Cluster
 ) -> None:
     strategy: dict[str, Any] = {
@@ -113,15 +113,11 @@ def test_traffic_routing_is_reported_as_not_supported_yet(
     cluster.create_service("routed-canary", "routed")
     cluster.create_service("routed-stable", "routed")
     cluster.create_rollout(rollout_manifest("routed", strategy, replicas=2))
-    wait_for(settled(cluster, "routed", "Healthy"), "the initial deploy (no traffic to shift yet)")
-    cluster.set_image("routed", "nginx:1.28")
     event = wait_for(lambda: cluster.events("TrafficRoutingError"), "the TrafficRoutingError Event")[0]
     assert event.type == "Warning"
-    assert "trafficRouting is not supported by this controller yet" in event.message
+    assert event.message == "error retrieving stableIngress `routed`: ingress not found"
     status = cluster.status("routed")
-    assert status.get("phase") == "Progressing"
-    assert status.get("currentStepIndex") == 0  # waits at the setWeight step, nothing faked
-    stable = status["stableRS"]
-    assert cluster.counts()[f"routed-{stable}"] == (2, 2)  # traffic-routed math keeps stable whole
+    assert status.get("stableRS") is None  # the pass stopped at the router: nothing faked
+    assert all(spec == 0 for spec, _ in cluster.counts().values())
     healthy_neighbour(cluster)
     assert controller.process is not None and controller.process.poll() is None
