@@ -1,4 +1,8 @@
-"""The five ``argoproj.io/v1alpha1`` CRDs, built from the models, and their YAML files.
+"""The five ``argoproj.io/v1alpha1`` CRDs and our own ``WorkflowRun``, built from the models.
+
+``WorkflowRun`` (the state of a run of our workflow engine) is in our own group,
+``workflows.rollouts.dev``, never ``argoproj.io``, so a real Argo Workflows can be installed
+beside us (DESIGN.md, "Our own API group"); ``KindDefinition.group`` says which group a kind is in.
 
 What a model cannot say (names, scope, printer columns, subresources) is the table
 :data:`KINDS`, written to match Argo Rollouts' CRDs (reference §0.1). The output is
@@ -17,6 +21,8 @@ import yaml
 from pydantic import BaseModel
 
 from analysis.models import AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate
+from analysis.workflows.status import GROUP as WORKFLOWS_GROUP
+from analysis.workflows.status import WorkflowRun
 from rollouts.crds.schema import model_schema
 from rollouts.models import Experiment, Rollout
 
@@ -73,10 +79,11 @@ class KindDefinition:
     scope: Literal["Namespaced", "Cluster"] = "Namespaced"
     printer_columns: tuple[PrinterColumn, ...] = (AGE,)
     subresources: dict[str, Any] = field(default_factory=dict)
+    group: str = GROUP
 
     @property
     def name(self) -> str:
-        return f"{self.plural}.{GROUP}"
+        return f"{self.plural}.{self.group}"
 
 
 def _phase_column(kind: str) -> PrinterColumn:
@@ -154,6 +161,20 @@ KINDS: tuple[KindDefinition, ...] = (
         file_name="experiment-crd.yaml",
         printer_columns=(_phase_column("Experiment"), AGE),
     ),
+    KindDefinition(
+        model=WorkflowRun,
+        kind="WorkflowRun",
+        plural="workflowruns",
+        short_names=("wfr",),
+        file_name="workflowrun-crd.yaml",
+        # the columns of `kubectl get wf`, so our runs list the way Argo users expect
+        printer_columns=(
+            PrinterColumn("Status", "string", ".status.phase", "Status of the workflow"),
+            PrinterColumn("Age", "date", ".status.startedAt", "When the workflow was started"),
+            PrinterColumn("Message", "string", ".status.message", "Why the workflow is in this phase"),
+        ),
+        group=WORKFLOWS_GROUP,
+    ),
 )
 
 
@@ -177,7 +198,7 @@ def crd(definition: KindDefinition) -> dict[str, Any]:
         "kind": "CustomResourceDefinition",
         "metadata": {"name": definition.name, "labels": {"app.kubernetes.io/part-of": "rollouts"}},
         "spec": {
-            "group": GROUP,
+            "group": definition.group,
             "scope": definition.scope,
             "names": {
                 "kind": definition.kind,
