@@ -15,6 +15,7 @@ Needs the Go toolchain; without it these tests fail rather than skip.
 from __future__ import annotations
 
 import json
+import select
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -63,6 +64,9 @@ def test_committed_tables_and_vectors_are_what_the_generator_writes(tmp_path: Pa
         assert fresh == committed, f"{relative} is stale: run hack/gojson/regenerate.sh and commit"
 
 
+ORACLE_ANSWER_SECONDS = 60
+
+
 class Oracle:
     """A running ``gojson oracle``: one JSON question per line, one answer per line."""
 
@@ -78,9 +82,15 @@ class Oracle:
     def ask(self, op: str, arg: object) -> tuple[object, str | None]:
         """(result, error) from Go; the result is None when Go returned an error."""
         assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps({"op": op, "arg": arg}) + "\n")
+        question = json.dumps({"op": op, "arg": arg})
+        self.process.stdin.write(question + "\n")
         self.process.stdin.flush()
-        answer = json.loads(self.process.stdout.readline())
+        # One answer per question, so nothing is ever buffered ahead: select on the pipe is exact.
+        ready, _, _ = select.select([self.process.stdout], [], [], ORACLE_ANSWER_SECONDS)
+        assert ready, f"gojson oracle gave no answer within {ORACLE_ANSWER_SECONDS}s to {question[:500]}"
+        line = self.process.stdout.readline()
+        assert line, f"gojson oracle exited (code {self.process.poll()}) on {question[:500]}"
+        answer = json.loads(line)
         return answer.get("result"), answer.get("error")
 
     def close(self) -> None:
