@@ -1,19 +1,29 @@
-"""The Go unit tests of the devcluster's pure packages (ports, flags, tokens, kubeconfigs, PKI).
+"""The Go unit tests of the devcluster (ports, flags, tokens, kubeconfigs, PKI; the fake kubelet).
 
 They live next to the Go code; this runs them with the suite so `pytest tests/unit` covers both
-halves. Only ./internal/... is tested: it does not link Kubernetes, so it takes seconds.
+halves. ./internal/... does not link Kubernetes and takes seconds; ./kubelet/ links client-go
+(about 30 s the first time) and starts real processes in mount namespaces, so it needs root.
 """
 
 import os
 import subprocess
 
+import pytest
+
 from rollouts.devcluster import builds
 
 
-def test_go_internal_packages():
+@pytest.mark.parametrize(
+    ("packages", "expected"),
+    [
+        ("./internal/...", "github.com/rollouts/rollouts/hack/devcluster/internal/cluster"),
+        ("./kubelet/", "github.com/rollouts/rollouts/hack/devcluster/kubelet"),
+    ],
+)
+def test_go_packages(packages: str, expected: str) -> None:
     go = builds.find_go()
     result = subprocess.run(
-        [go, "test", "./internal/..."],
+        [go, "test", packages],
         cwd=builds.default_source_dir(),
         capture_output=True,
         text=True,
@@ -21,4 +31,4 @@ def test_go_internal_packages():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "ok  \tgithub.com/rollouts/rollouts/hack/devcluster/internal/cluster" in result.stdout
+    assert f"ok  \t{expected}" in result.stdout
