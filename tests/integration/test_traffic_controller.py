@@ -13,9 +13,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from kubernetes.dynamic import DynamicClient
 from test_controller_canary import at_counts, promote
 from test_controller_harness import (
     Cluster,
@@ -304,3 +307,33 @@ def test_gateway_api_header_rules_are_removed_on_abort(
     found = objects.get(GATEWAY, "HTTPRoute", "shop")
     assert found is not None
     assert "rollouts.argoproj.io/gatewayapi-canary" not in found["metadata"].get("labels", {})
+
+
+# -- the examples, driven for real
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLE_PAUSES = {  # example -> (first pause index, canary weight there)
+    "canary-nginx": (1, 10),
+    "canary-istio": (1, 0),
+    "canary-istio-subset": (1, 25),
+    "canary-gatewayapi": (2, 10),
+    "canary-smi": (1, 10),
+}
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLE_PAUSES))
+def test_each_router_example_reaches_its_first_pause(
+    controller: ControllerProcess, cluster: Cluster, api_client: Any, example: str
+) -> None:
+    dynamic: Any = DynamicClient(api_client)  # type: ignore[no-untyped-call]
+    for document in yaml.safe_load_all((EXAMPLES / f"{example}.yaml").read_text(encoding="utf-8")):
+        resource = dynamic.resources.get(api_version=document["apiVersion"], kind=document["kind"])
+        resource.create(body=document, namespace=cluster.namespace)
+    wait_for(settled(cluster, example, "Healthy"), f"the initial deploy of {example}")
+    cluster.set_image(example, "nginx:1.28")
+    index, weight = EXAMPLE_PAUSES[example]
+    status = wait_for(
+        settled(cluster, example, "Paused", currentStepIndex=index), f"the first pause of {example}"
+    )
+    assert status["canary"]["weights"]["canary"]["weight"] == weight
+    assert cluster.events("TrafficRoutingError") == []
