@@ -343,7 +343,9 @@ def evaluate_when(text: str) -> bool:
 DEPENDS_RESULTS = frozenset(
     {"Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed"}
 )
-_DEPENDS_TOKEN = re.compile(r"\s*(?:(?P<operand>[A-Za-z0-9_][-A-Za-z0-9_]*(?:\.[A-Za-z]+)?)|(?P<op>&&|\|\||!|\(|\)))")
+_DEPENDS_TOKEN = re.compile(
+    r"\s*(?:(?P<operand>[A-Za-z0-9_][-A-Za-z0-9_]*(?:\.[A-Za-z]+)?)|(?P<op>&&|\|\||!|\(|\)))"
+)
 
 Outcome = Callable[[str, str | None], bool]
 """``outcome(task, result)``: is ``task.Result`` true (``result`` None for a bare ``task``)."""
@@ -355,7 +357,9 @@ def _depends_tokens(text: str) -> list[tuple[str, str]]:
     while text[position:].strip():
         match = _DEPENDS_TOKEN.match(text, position)
         if match is None:
-            raise ConditionError(f"invalid depends expression {text!r}: unexpected {text[position:].strip()!r}")
+            raise ConditionError(
+                f"invalid depends expression {text!r}: unexpected {text[position:].strip()!r}"
+            )
         position = match.end()
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))

@@ -145,11 +145,7 @@ class _Dag:
         if any(node is None or not node.fulfilled for node in dependency_nodes):
             self.visited[name] = existing
             return existing
-        node = existing
-        if node is None:
-            node = self.start(name, dependency_nodes)
-        else:
-            node = self.advance(name, node)
+        node = self.start(name, dependency_nodes) if existing is None else self.advance(name, existing)
         self.visited[name] = node
         return node
 
@@ -164,13 +160,25 @@ class _Dag:
             try:
                 allowed = evaluate_depends(expression, self.outcome)
             except ConditionError as error:
-                node = self.run.create(base, "Skipped", boundary_id=self.node.id, phase="Error",
-                                       message=str(error), template_name=task.template)
+                node = self.run.create(
+                    base,
+                    "Skipped",
+                    boundary_id=self.node.id,
+                    phase="Error",
+                    message=str(error),
+                    template_name=task.template,
+                )
                 self.link(node, dependency_nodes)
                 return node
             if not allowed:
-                node = self.run.create(base, "Skipped", boundary_id=self.node.id, phase="Omitted",
-                                       message=OMITTED_MESSAGE, template_name=task.template)
+                node = self.run.create(
+                    base,
+                    "Skipped",
+                    boundary_id=self.node.id,
+                    phase="Omitted",
+                    message=OMITTED_MESSAGE,
+                    template_name=task.template,
+                )
                 self.link(node, dependency_nodes)
                 return node
         parallelism = self.target.template.parallelism
@@ -178,10 +186,10 @@ class _Dag:
             active = sum(1 for child in self.tasks if (n := self.task_node(child)) and not n.fulfilled)
             if active >= parallelism:
                 return None
-        node = self.advance(name, None)
-        if node is not None:
-            self.link(node, dependency_nodes)
-        return node
+        started = self.advance(name, None)
+        if started is not None:
+            self.link(started, dependency_nodes)
+        return started
 
     def link(self, node: NodeStatus, dependency_nodes: list[NodeStatus | None]) -> None:
         if not dependency_nodes:
@@ -200,27 +208,56 @@ class _Dag:
         base = f"{self.node.name}.{name}"
         scope = self.ancestors_scope(name)
         planned = plan(task, base, scope)
-        child_call = Call(capture_result=self.captures(self.text, "tasks", name),  # type: ignore[operator]
-                          exit_handler=self.call.exit_handler)
+        child_call = Call(
+            capture_result=self.captures(self.text, "tasks", name),
+            exit_handler=self.call.exit_handler,
+        )
         if isinstance(planned, tuple):
-            return existing or self.run.create(base, "Skipped", boundary_id=self.node.id, phase=planned[0],
-                                               message=planned[1], template_name=task.template)
+            return existing or self.run.create(
+                base,
+                "Skipped",
+                boundary_id=self.node.id,
+                phase=planned[0],
+                message=planned[1],
+                template_name=task.template,
+            )
         if not is_looped(task):
-            node, hook_done = run_child(self.run, planned[0], task, self.node.id, self.target.context, child_call,
-                                        "tasks")
+            node, hook_done = run_child(
+                self.run,
+                planned[0],
+                task,
+                boundary_id=self.node.id,
+                context=self.target.context,
+                call=child_call,
+                prefix="tasks",
+            )
             if node is not None and node.fulfilled and not hook_done:
                 self.pending_hooks = True
             return node
-        return self.loop(name, task, base, planned, existing, child_call)
+        return self.loop(task, planned, existing, base=base, child_call=child_call)
 
-    def loop(self, name: str, task: DAGTask, base: str, planned: list[Planned], existing: NodeStatus | None,
-             child_call: Call) -> NodeStatus:
+    def loop(
+        self,
+        task: DAGTask,
+        planned: list[Planned],
+        existing: NodeStatus | None,
+        *,
+        base: str,
+        child_call: Call,
+    ) -> NodeStatus:
         if existing is None:
             if not planned:
-                return self.run.create(base, "Skipped", boundary_id=self.node.id, phase="Skipped",
-                                       message="Skipped, empty params", template_name=task.template)
-            existing = self.run.create(base, "TaskGroup", boundary_id=self.node.id, phase="Running",
-                                       template_name=task.template)
+                return self.run.create(
+                    base,
+                    "Skipped",
+                    boundary_id=self.node.id,
+                    phase="Skipped",
+                    message="Skipped, empty params",
+                    template_name=task.template,
+                )
+            existing = self.run.create(
+                base, "TaskGroup", boundary_id=self.node.id, phase="Running", template_name=task.template
+            )
         group = existing
         pending = False
         failed: NodeStatus | None = None
@@ -231,8 +268,15 @@ class _Dag:
                 if active >= parallelism:
                     pending = True
                     continue
-            node, hook_done = run_child(self.run, child, task, self.node.id, self.target.context, child_call,
-                                        "tasks")
+            node, hook_done = run_child(
+                self.run,
+                child,
+                task,
+                boundary_id=self.node.id,
+                context=self.target.context,
+                call=child_call,
+                prefix="tasks",
+            )
             if node is None:
                 pending = True
                 continue
@@ -263,8 +307,11 @@ class _Dag:
                 continue
             seen.add(dependency)
             dependency_node = self.task_node(dependency)
-            if dependency_node is not None and dependency_node.phase in ("Failed", "Error") \
-                    and not continues(self.tasks[dependency].continue_on, dependency_node.phase):
+            if (
+                dependency_node is not None
+                and dependency_node.phase in ("Failed", "Error")
+                and not continues(self.tasks[dependency].continue_on, dependency_node.phase)
+            ):
                 return dependency_node
             found = self.branch_failure(dependency, seen)
             if found is not None:
@@ -272,9 +319,10 @@ class _Dag:
         return None
 
     def assess(self, targets: list[str]) -> None:
-        running = any(
-            (node := self.task_node(name)) is not None and not node.fulfilled for name in self.tasks
-        ) or self.pending_hooks
+        running = (
+            any((node := self.task_node(name)) is not None and not node.fulfilled for name in self.tasks)
+            or self.pending_hooks
+        )
         if running:
             return
         target_nodes = [self.task_node(name) for name in targets]
@@ -287,8 +335,11 @@ class _Dag:
             if not self.blocked:
                 return
             failure = self.unhandled_failure()
-            self.run.finish(self.node, failure.phase if failure else "Failed",
-                            failure_message(failure) if failure else "DAG could not complete")
+            self.run.finish(
+                self.node,
+                failure.phase if failure else "Failed",
+                failure_message(failure) if failure else "DAG could not complete",
+            )
             return
         for name in targets:
             failure = self.branch_failure(name, set())

@@ -53,7 +53,9 @@ def assign_name(workflow: Workflow, rng: random.Random | None = None) -> Workflo
     prefix = workflow.metadata.generate_name or "workflow-"
     chooser = rng or random.SystemRandom()
     suffix = "".join(chooser.choice(GENERATED_NAME_ALPHABET) for _ in range(5))
-    return workflow.model_copy(update={"metadata": workflow.metadata.model_copy(update={"name": prefix + suffix})})
+    return workflow.model_copy(
+        update={"metadata": workflow.metadata.model_copy(update={"name": prefix + suffix})}
+    )
 
 
 class Engine:
@@ -114,7 +116,7 @@ def run_locally(
     on_status: Callable[[WorkflowStatus], None] | None = None,
     poll_interval: float = 0.2,
 ) -> tuple[Workflow, WorkflowStatus]:
-    """Run ``workflow`` with the local executor under ``workdir``; returns the named workflow and its status."""
+    """Run ``workflow`` locally under ``workdir``; returns the named workflow and its final status."""
     from analysis.workflows.executors.local import LocalExecutor
 
     named = assign_name(workflow)

@@ -38,8 +38,14 @@ __all__ = ["Call", "Context", "Execution", "ResolveError", "Target", "rfc3339"]
 
 DEADLINE_MESSAGE = "Step exceeded its deadline"
 POD_DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
-_NODE_TYPES = {"container": "Pod", "script": "Pod", "resource": "Pod", "suspend": "Suspend", "steps": "Steps",
-               "dag": "DAG"}
+_NODE_TYPES = {
+    "container": "Pod",
+    "script": "Pod",
+    "resource": "Pod",
+    "suspend": "Suspend",
+    "steps": "Steps",
+    "dag": "DAG",
+}
 
 
 def rfc3339(moment: datetime) -> str:
@@ -82,11 +88,34 @@ class Call:
     hooked: bool = False
 
 
+@dataclass(frozen=True)
+class Invocation:
+    """One call of a template: the node's name, what it runs, with what, and where it hangs."""
+
+    name: str
+    target: Target
+    arguments: Arguments | None
+    boundary_id: str | None
+    call: Call
+
+    def attempt(self, index: int) -> Invocation:
+        """Attempt ``index`` of a retried invocation: ``<name>(<index>)``, not hooked itself."""
+        return replace(self, name=f"{self.name}({index})", call=replace(self.call, hooked=False))
+
+
 class Execution:
     """The state of one pass; ``scheduler.schedule`` creates it, runs the root and reads the result."""
 
-    def __init__(self, name: str, spec: WorkflowSpec, status: WorkflowStatus, now: datetime,
-                 library: Library, globals_: Scope) -> None:
+    def __init__(
+        self,
+        name: str,
+        spec: WorkflowSpec,
+        status: WorkflowStatus,
+        now: datetime,
+        *,
+        library: Library,
+        globals_: Scope,
+    ) -> None:
         self.name = name
         self.spec = spec
         self.status = status
@@ -99,25 +128,34 @@ class Execution:
         self.stopping: str | None = None
         """Why no new work starts (deadline passed, shutdown), or None."""
         self.workflow_deadline: datetime | None = None
-        self.active_pods = sum(
-            1 for node in self.nodes.values() if node.type == "Pod" and not node.fulfilled
-        )
+        self.active_pods = sum(1 for node in self.nodes.values() if node.type == "Pod" and not node.fulfilled)
 
     # -- nodes ----------------------------------------------------------------------------------
 
     def node(self, name: str) -> NodeStatus | None:
         return self.nodes.get(node_id(self.name, name))
 
-    def create(self, name: str, type_: str, *, boundary_id: str | None, target: Target | None = None,
-               phase: str = "Pending", message: str | None = None, template_name: str | None = None,
-               flag: NodeFlag | None = None) -> NodeStatus:
+    def create(
+        self,
+        name: str,
+        type_: str,
+        *,
+        boundary_id: str | None,
+        target: Target | None = None,
+        phase: str = "Pending",
+        message: str | None = None,
+        template_name: str | None = None,
+        flag: NodeFlag | None = None,
+    ) -> NodeStatus:
         boundary = self.nodes.get(boundary_id) if boundary_id else None
         node = NodeStatus(
             id=node_id(self.name, name),
             name=name,
             display_name=display_name(name, boundary.name if boundary else None),
             type=type_,
-            template_name=template_name if template_name is not None else (target.template_name if target else None),
+            template_name=template_name
+            if template_name is not None
+            else (target.template_name if target else None),
             template_ref=target.template_ref if target else None,
             template_scope=target.context.label if target else None,
             phase=phase,
@@ -131,8 +169,9 @@ class Execution:
         self.nodes[node.id] = node
         return node
 
-    def finish(self, node: NodeStatus, phase: str, message: str | None = None,
-               outputs: Outputs | None = None) -> NodeStatus:
+    def finish(
+        self, node: NodeStatus, phase: str, message: str | None = None, outputs: Outputs | None = None
+    ) -> NodeStatus:
         node.phase = phase
         node.message = message
         if outputs is not None:
@@ -160,8 +199,9 @@ class Execution:
 
     # -- templates ------------------------------------------------------------------------------
 
-    def resolve(self, context: Context, name: str | None, ref: TemplateRef | None,
-                inline: Template | None = None) -> Target:
+    def resolve(
+        self, context: Context, name: str | None, ref: TemplateRef | None, inline: Template | None = None
+    ) -> Target:
         if inline is not None:
             return Target(inline, context)
         if ref is not None:
@@ -189,32 +229,52 @@ class Execution:
 
     # -- execution ------------------------------------------------------------------------------
 
-    def execute(self, name: str, target: Target, arguments: Arguments | None, boundary_id: str | None,
-                call: Call) -> NodeStatus | None:
+    def execute(
+        self, name: str, target: Target, arguments: Arguments | None, boundary_id: str | None, call: Call
+    ) -> NodeStatus | None:
         """Bring the node ``name`` one step on; None when it may not start yet (parallelism)."""
         node = self.node(name)
         if node is not None and node.fulfilled:
             return node
+        invocation = Invocation(name, target, arguments, boundary_id, call)
         strategy = self.retry_strategy(target.template)
         if strategy is not None:
-            return self.execute_retry(name, target, arguments, boundary_id, call, strategy, node)
-        return self.execute_body(name, target, arguments, boundary_id, call, node)
+            return self.execute_retry(invocation, strategy, node)
+        return self.execute_body(invocation, node)
 
-    def execute_body(self, name: str, target: Target, arguments: Arguments | None, boundary_id: str | None,
-                     call: Call, node: NodeStatus | None, retry: Scope | None = None,
-                     flag: NodeFlag | None = None) -> NodeStatus | None:
+    def execute_body(
+        self,
+        invocation: Invocation,
+        node: NodeStatus | None,
+        *,
+        retry: Scope | None = None,
+        flag: NodeFlag | None = None,
+    ) -> NodeStatus | None:
+        name, target, call = invocation.name, invocation.target, invocation.call
+        arguments, boundary_id = invocation.arguments, invocation.boundary_id
         template = target.template
         type_ = _NODE_TYPES.get(template.type, "Pod")
         if node is None:
-            if type_ == "Pod" and self.spec.parallelism and self.active_pods >= self.spec.parallelism \
-                    and not (self.stopping and not call.exit_handler):
+            if (
+                type_ == "Pod"
+                and self.spec.parallelism
+                and self.active_pods >= self.spec.parallelism
+                and not (self.stopping and not call.exit_handler)
+            ):
                 return None
             flag = flag or (NodeFlag(hooked=True) if call.hooked else None)
             try:
                 inputs = bind_inputs(template, arguments, self.globals)
             except BindError as error:
-                return self.create(name, type_, boundary_id=boundary_id, target=target, phase="Error",
-                                   message=str(error), flag=flag)
+                return self.create(
+                    name,
+                    type_,
+                    boundary_id=boundary_id,
+                    target=target,
+                    phase="Error",
+                    message=str(error),
+                    flag=flag,
+                )
             node = self.create(name, type_, boundary_id=boundary_id, target=target, flag=flag)
             node.inputs = inputs if (inputs.parameters or inputs.artifacts) else None
             if type_ == "Pod":
@@ -253,7 +313,9 @@ class Execution:
             self.finish(node, "Error", str(error))
             return node
         started = parse_time(node.started_at) or self.now
-        limits = [started + timedelta(seconds=value) for value in (deadline_seconds, timeout) if value is not None]
+        limits = [
+            started + timedelta(seconds=value) for value in (deadline_seconds, timeout) if value is not None
+        ]
         own_deadline = min(limits) if limits else None
         if own_deadline is not None and self.now >= own_deadline:
             return self.stop(node, pod, POD_DEADLINE_MESSAGE)
@@ -265,14 +327,16 @@ class Execution:
             deadlines = [moment for moment in (own_deadline, self.workflow_deadline) if moment is not None]
             if call.exit_handler:
                 deadlines = [own_deadline] if own_deadline else []
-            self.actions.append(StartPod(
-                node_id=node.id,
-                node_name=node.name,
-                pod_name=pod,
-                template=body,
-                capture_result=call.capture_result or template.script is not None,
-                deadline=min(deadlines) if deadlines else None,
-            ))
+            self.actions.append(
+                StartPod(
+                    node_id=node.id,
+                    node_name=node.name,
+                    pod_name=pod,
+                    template=body,
+                    capture_result=call.capture_result or template.script is not None,
+                    deadline=min(deadlines) if deadlines else None,
+                )
+            )
         return node
 
     def stop(self, node: NodeStatus, pod: str, message: str) -> NodeStatus:
@@ -298,24 +362,32 @@ class Execution:
             self.wake(end)
         return node
 
-    def execute_retry(self, name: str, target: Target, arguments: Arguments | None, boundary_id: str | None,
-                      call: Call, strategy: RetryStrategy, node: NodeStatus | None) -> NodeStatus | None:
+    def execute_retry(
+        self, invocation: Invocation, strategy: RetryStrategy, node: NodeStatus | None
+    ) -> NodeStatus | None:
         if node is None:
-            node = self.create(name, "Retry", boundary_id=boundary_id, target=target, phase="Running",
-                               flag=NodeFlag(hooked=True) if call.hooked else None)
+            node = self.create(
+                invocation.name,
+                "Retry",
+                boundary_id=invocation.boundary_id,
+                target=invocation.target,
+                phase="Running",
+                flag=NodeFlag(hooked=True) if invocation.call.hooked else None,
+            )
         attempts = [self.nodes[child] for child in node.children or []]
-        attempt_call = replace(call, hooked=False)
         if attempts and not attempts[-1].fulfilled:
             index = len(attempts) - 1
-            last = self.execute_body(f"{name}({index})", target, arguments, boundary_id, attempt_call,
-                                     attempts[-1], retry_scope(index, attempts[:-1]))
+            last = self.execute_body(
+                invocation.attempt(index), attempts[-1], retry=retry_scope(index, attempts[:-1])
+            )
             if last is None or not last.fulfilled:
                 return node
         if attempts:
             try:
                 allows = self.retry_expression(strategy, attempts)
-                decision = decide(strategy, attempts, self.now, stopping=self.stopping is not None,
-                                  expression_allows=allows)
+                decision = decide(
+                    strategy, attempts, self.now, stopping=self.stopping is not None, expression_allows=allows
+                )
             except (RetryError, SubstitutionError) as error:
                 return self.finish(node, "Error", str(error))
             last = attempts[-1]
@@ -330,8 +402,9 @@ class Execution:
                 return node
         node.message = None
         index = len(attempts)
-        attempt = self.execute_body(f"{name}({index})", target, arguments, boundary_id, attempt_call, None,
-                                    retry_scope(index, attempts), NodeFlag(retried=True))
+        attempt = self.execute_body(
+            invocation.attempt(index), None, retry=retry_scope(index, attempts), flag=NodeFlag(retried=True)
+        )
         if attempt is not None:
             node.add_child(attempt.id)
         return node
@@ -348,17 +421,26 @@ class Execution:
 
 def retry_scope(index: int, previous: list[NodeStatus]) -> Scope:
     """``retries`` and ``lastRetry.*`` for attempt ``index`` (first attempt: zero values)."""
-    values = {"retries": str(index), "lastRetry.exitCode": "0", "lastRetry.status": "",
-              "lastRetry.duration": "0", "lastRetry.message": ""}
+    values = {
+        "retries": str(index),
+        "lastRetry.exitCode": "0",
+        "lastRetry.status": "",
+        "lastRetry.duration": "0",
+        "lastRetry.message": "",
+    }
     if previous:
         last = previous[-1]
         started, finished = parse_time(last.started_at), parse_time(last.finished_at)
-        values.update({
-            "lastRetry.exitCode": (last.outputs.exit_code if last.outputs else None) or "0",
-            "lastRetry.status": last.phase,
-            "lastRetry.message": last.message or "",
-            "lastRetry.duration": str(int((finished - started).total_seconds())) if started and finished else "0",
-        })
+        values.update(
+            {
+                "lastRetry.exitCode": (last.outputs.exit_code if last.outputs else None) or "0",
+                "lastRetry.status": last.phase,
+                "lastRetry.message": last.message or "",
+                "lastRetry.duration": str(int((finished - started).total_seconds()))
+                if started and finished
+                else "0",
+            }
+        )
     return Scope(values)
 
 
@@ -377,10 +459,14 @@ def suspend_outputs(template: Template, supplied: dict[str, str]) -> Outputs | N
 
 def references_result(text: str, prefix: str, name: str) -> bool:
     """Does a template body read ``<prefix>.<name>.outputs.result`` (so the pod must capture stdout)?"""
-    return any(form in text for form in (
-        f"{prefix}.{name}.outputs.result", f"{prefix}['{name}'].outputs.result",
-        f'{prefix}["{name}"].outputs.result',
-    ))
+    return any(
+        form in text
+        for form in (
+            f"{prefix}.{name}.outputs.result",
+            f"{prefix}['{name}'].outputs.result",
+            f'{prefix}["{name}"].outputs.result',
+        )
+    )
 
 
 def template_text(template: Template) -> str:

@@ -47,7 +47,9 @@ def _items(step: WorkflowStep, scope: Scope) -> list[Any]:
     sequence = step.with_sequence
     assert sequence is not None
     fields = substitute_tree(sequence.model_dump(by_alias=True, exclude_none=True), scope)
-    return list(sequence_items(fields.get("count"), fields.get("start"), fields.get("end"), fields.get("format")))
+    return list(
+        sequence_items(fields.get("count"), fields.get("start"), fields.get("end"), fields.get("format"))
+    )
 
 
 def _when(step: WorkflowStep, scope: Scope) -> tuple[str, str] | None:
@@ -116,14 +118,24 @@ def resolve_arguments(arguments: Arguments | None, scope: Scope) -> Arguments | 
                 raise SubstitutionError(f"failed to resolve {{{{{tag}}}}}")
             artifacts.append(Artifact.model_validate({**found, "name": artifact.name}))
         else:
-            artifacts.append(Artifact.model_validate(
-                substitute_tree(artifact.model_dump(by_alias=True, exclude_none=True), scope)
-            ))
+            artifacts.append(
+                Artifact.model_validate(
+                    substitute_tree(artifact.model_dump(by_alias=True, exclude_none=True), scope)
+                )
+            )
     return Arguments(parameters=parameters or None, artifacts=artifacts or None)
 
 
-def run_child(run: Execution, planned: Planned, step: WorkflowStep, boundary_id: str, context: Context,
-              call: Call, prefix: str) -> tuple[NodeStatus | None, bool]:
+def run_child(
+    run: Execution,
+    planned: Planned,
+    step: WorkflowStep,
+    *,
+    boundary_id: str,
+    context: Context,
+    call: Call,
+    prefix: str,
+) -> tuple[NodeStatus | None, bool]:
     """Bring one child of a step/task on; returns it (None: not started) and whether its exit hook is done."""
     from analysis.workflows.executions import ResolveError
 
@@ -131,25 +143,47 @@ def run_child(run: Execution, planned: Planned, step: WorkflowStep, boundary_id:
     if node is None or not node.fulfilled:
         if node is None and planned.outcome is not None:
             phase, message = planned.outcome
-            node = run.create(planned.name, "Skipped", boundary_id=boundary_id, phase=phase, message=message,
-                              template_name=step.template)
+            node = run.create(
+                planned.name,
+                "Skipped",
+                boundary_id=boundary_id,
+                phase=phase,
+                message=message,
+                template_name=step.template,
+            )
             return node, True
         try:
             target = run.resolve(context, step.template, step.template_ref, step.inline)
             arguments = resolve_arguments(step.arguments, planned.scope)
         except (ResolveError, SubstitutionError) as error:
             if node is None:
-                node = run.create(planned.name, "Skipped", boundary_id=boundary_id, phase="Error",
-                                  message=str(error), template_name=step.template)
+                node = run.create(
+                    planned.name,
+                    "Skipped",
+                    boundary_id=boundary_id,
+                    phase="Error",
+                    message=str(error),
+                    template_name=step.template,
+                )
             return node, True
         node = run.execute(planned.name, target, arguments, boundary_id, call)
         if node is None or not node.fulfilled:
             return node, False
-    return node, _exit_hook(run, node, step, boundary_id, context, planned.scope, prefix)
+    return node, _exit_hook(
+        run, node, step, boundary_id=boundary_id, context=context, scope=planned.scope, prefix=prefix
+    )
 
 
-def _exit_hook(run: Execution, node: NodeStatus, step: WorkflowStep, boundary_id: str, context: Context,
-               scope: Scope, prefix: str) -> bool:
+def _exit_hook(
+    run: Execution,
+    node: NodeStatus,
+    step: WorkflowStep,
+    *,
+    boundary_id: str,
+    context: Context,
+    scope: Scope,
+    prefix: str,
+) -> bool:
     from analysis.workflows.executions import Call, ResolveError
 
     hook = step.exit_hook

@@ -82,7 +82,9 @@ def _limit(strategy: RetryStrategy) -> int | None:
 def policy_of(strategy: RetryStrategy) -> str:
     policy = strategy.retry_policy or ("Always" if strategy.expression else "OnFailure")
     if policy not in _POLICIES:
-        raise RetryError(f"retryStrategy.retryPolicy {policy!r} must be one of {', '.join(sorted(_POLICIES))}")
+        raise RetryError(
+            f"retryStrategy.retryPolicy {policy!r} must be one of {', '.join(sorted(_POLICIES))}"
+        )
     return policy
 
 

@@ -15,7 +15,7 @@ nothing); a library that cannot be found is reported by validation
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -38,10 +38,14 @@ def submit(api_client: Any, workflow: Workflow, namespace: str) -> dict[str, Any
     metadata = workflow.metadata.model_dump(by_alias=True, exclude_none=True)
     metadata.pop("resourceVersion", None)
     metadata["namespace"] = namespace
-    body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": KIND, "metadata": metadata,
-            "spec": workflow.spec.model_dump(by_alias=True, exclude_none=True)}
-    created: dict[str, Any] = custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
-    return created
+    body = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": KIND,
+        "metadata": metadata,
+        "spec": workflow.spec.model_dump(by_alias=True, exclude_none=True),
+    }
+    created = custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
+    return cast(dict[str, Any], created)
 
 
 def template_references(spec: WorkflowSpec) -> set[tuple[bool, str]]:
@@ -63,7 +67,9 @@ def template_references(spec: WorkflowSpec) -> set[tuple[bool, str]]:
     return found
 
 
-def fetch_library(api_client: Any, spec: WorkflowSpec, namespace: str) -> dict[tuple[bool, str], WorkflowSpec]:
+def fetch_library(
+    api_client: Any, spec: WorkflowSpec, namespace: str
+) -> dict[tuple[bool, str], WorkflowSpec]:
     """The libraries ``spec`` refers to, followed transitively; missing ones are left out."""
     custom = client.CustomObjectsApi(api_client)
     library: dict[tuple[bool, str], WorkflowSpec] = {}
@@ -75,15 +81,18 @@ def fetch_library(api_client: Any, spec: WorkflowSpec, namespace: str) -> dict[t
         cluster, name = key
         try:
             if cluster:
-                found = custom.get_cluster_custom_object("argoproj.io", "v1alpha1", "clusterworkflowtemplates", name)
+                found = custom.get_cluster_custom_object(
+                    "argoproj.io", "v1alpha1", "clusterworkflowtemplates", name
+                )
             else:
-                found = custom.get_namespaced_custom_object("argoproj.io", "v1alpha1", namespace,
-                                                            "workflowtemplates", name)
+                found = custom.get_namespaced_custom_object(
+                    "argoproj.io", "v1alpha1", namespace, "workflowtemplates", name
+                )
         except ApiException as error:
             if error.status == 404:
                 continue
             raise
-        library[key] = WorkflowSpec.model_validate(found.get("spec") or {})
+        library[key] = WorkflowSpec.model_validate(cast(dict[str, Any], found).get("spec") or {})
         pending += list(template_references(library[key]))
     return library
 
@@ -101,11 +110,26 @@ def run_on_cluster(
     created = submit(api_client, workflow, namespace)
     metadata = created["metadata"]
     name: str = metadata["name"]
-    named = workflow.model_copy(update={"metadata": workflow.metadata.model_copy(
-        update={"name": name, "namespace": namespace, "uid": metadata.get("uid"),
-                "creation_timestamp": metadata.get("creationTimestamp")})})
-    owner = {"apiVersion": f"{GROUP}/{VERSION}", "kind": KIND, "name": name, "uid": metadata["uid"],
-             "controller": True, "blockOwnerDeletion": True}
+    named = workflow.model_copy(
+        update={
+            "metadata": workflow.metadata.model_copy(
+                update={
+                    "name": name,
+                    "namespace": namespace,
+                    "uid": metadata.get("uid"),
+                    "creation_timestamp": metadata.get("creationTimestamp"),
+                }
+            )
+        }
+    )
+    owner = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": KIND,
+        "name": name,
+        "uid": metadata["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
     custom = client.CustomObjectsApi(api_client)
     executor = KubernetesExecutor(api_client, namespace, name, settings=settings, owner=owner)
 
@@ -116,14 +140,19 @@ def run_on_cluster(
             on_status(status)
 
     def refresh(current: Workflow) -> Workflow:
-        found = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+        found = cast(
+            dict[str, Any], custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+        )
         spec = found.get("spec") or {}
         shutdown, suspend = spec.get("shutdown"), spec.get("suspend")
         if shutdown == current.spec.shutdown and suspend == current.spec.suspend:
             return current
-        return current.model_copy(update={"spec": current.spec.model_copy(
-            update={"shutdown": shutdown, "suspend": suspend})})
+        return current.model_copy(
+            update={"spec": current.spec.model_copy(update={"shutdown": shutdown, "suspend": suspend})}
+        )
 
     library: Library = fetch_library(api_client, workflow.spec, namespace)
-    engine = Engine(executor, library=library, on_status=publish, refresh=refresh, poll_interval=poll_interval)
+    engine = Engine(
+        executor, library=library, on_status=publish, refresh=refresh, poll_interval=poll_interval
+    )
     return name, engine.run(named)

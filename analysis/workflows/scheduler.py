@@ -27,8 +27,13 @@ from analysis.workflows.validation import Library, workflow_problems
 
 __all__ = ["apply_report", "resume", "schedule", "workflow_status_of"]
 
-_ROOT_PHASES = {"Succeeded": "Succeeded", "Skipped": "Succeeded", "Omitted": "Succeeded", "Failed": "Failed",
-                "Error": "Error"}
+_ROOT_PHASES = {
+    "Succeeded": "Succeeded",
+    "Skipped": "Succeeded",
+    "Omitted": "Succeeded",
+    "Failed": "Failed",
+    "Error": "Error",
+}
 _EXECUTABLE = frozenset({"Pod", "Suspend", "Container"})
 _SHUTDOWN_STRATEGIES = frozenset({"Stop", "Terminate"})
 
@@ -38,16 +43,20 @@ def workflow_status_of(phase: str) -> str:
     return _ROOT_PHASES.get(phase, phase)
 
 
-def schedule(workflow: Workflow, status: WorkflowStatus | None, now: datetime,
-             library: Library | None = None) -> Decision:
+def schedule(
+    workflow: Workflow, status: WorkflowStatus | None, now: datetime, library: Library | None = None
+) -> Decision:
     """One pass; ``library`` holds the (Cluster)WorkflowTemplates ``templateRef`` may name."""
     status = status.model_copy(deep=True) if status is not None else WorkflowStatus()
     if status.phase in FINAL_PHASES:
         return Decision(status, (), None)
     name = workflow.metadata.name or ""
     if not status.phase:
-        problems = workflow_problems(workflow, library, strict=True) if library is not None else \
-            workflow_problems(workflow, None, strict=True)
+        problems = (
+            workflow_problems(workflow, library, strict=True)
+            if library is not None
+            else workflow_problems(workflow, None, strict=True)
+        )
         if problems:
             status.phase = "Error"
             status.message = "; ".join(problems)
@@ -57,7 +66,9 @@ def schedule(workflow: Workflow, status: WorkflowStatus | None, now: datetime,
         status.phase = "Running"
         status.started_at = rfc3339(now)
     _publish_global_outputs(status)
-    run = Execution(name, workflow.spec, status, now, library or {}, global_scope(workflow, status, now))
+    run = Execution(
+        name, workflow.spec, status, now, library=library or {}, globals_=global_scope(workflow, status, now)
+    )
     _deadline(run, workflow, status)
     root = _run_root(run, workflow)
     if root is not None and root.fulfilled:
@@ -184,7 +195,9 @@ def _publish_global_outputs(status: WorkflowStatus) -> None:
             continue
         for parameter in node.outputs.parameters or []:
             if parameter.global_name and parameter.value is not None:
-                published[parameter.global_name] = Parameter(name=parameter.global_name, value=parameter.value)
+                published[parameter.global_name] = Parameter(
+                    name=parameter.global_name, value=parameter.value
+                )
     if published:
         outputs = status.outputs or Outputs()
         outputs.parameters = list(published.values())
@@ -235,8 +248,13 @@ def apply_report(status: WorkflowStatus, report: PodReport, now: datetime) -> Wo
     return status
 
 
-def resume(status: WorkflowStatus, now: datetime, workflow: Workflow, node_name: str | None = None,
-           supplied: dict[str, str] | None = None) -> WorkflowStatus:
+def resume(
+    status: WorkflowStatus,
+    now: datetime,
+    workflow: Workflow,
+    node_name: str | None = None,
+    supplied: dict[str, str] | None = None,
+) -> WorkflowStatus:
     """Complete running Suspend nodes (all, or the one named), as ``argo resume`` does."""
     status = status.model_copy(deep=True)
     for node in status.nodes.values():

@@ -103,7 +103,9 @@ def bind_inputs(template: Template, arguments: Arguments | None, scope: Scope) -
     a default cannot see the caller's steps).
     """
     declared = template.inputs or Inputs()
-    given_parameters = {parameter.name: parameter for parameter in (arguments.parameters or [])} if arguments else {}
+    given_parameters = (
+        {parameter.name: parameter for parameter in (arguments.parameters or [])} if arguments else {}
+    )
     parameters: list[Parameter] = []
     for parameter in declared.parameters or []:
         value = parameter.value if parameter.value is not None else parameter.default
@@ -117,7 +119,9 @@ def bind_inputs(template: Template, arguments: Arguments | None, scope: Scope) -
         except SubstitutionError as error:
             raise BindError(str(error)) from None
         parameters.append(parameter.model_copy(update={"value": value, "default": None}))
-    given_artifacts = {artifact.name: artifact for artifact in (arguments.artifacts or [])} if arguments else {}
+    given_artifacts = (
+        {artifact.name: artifact for artifact in (arguments.artifacts or [])} if arguments else {}
+    )
     artifacts: list[Artifact] = []
     for artifact in declared.artifacts or []:
         given_artifact = given_artifacts.get(artifact.name)
@@ -144,7 +148,9 @@ def input_variables(inputs: Inputs | None) -> Scope:
         scope.values[f"inputs.parameters.{parameter.name}"] = parameter.value or ""
     scope.values["inputs.parameters"] = parameters_json(parameters)
     for artifact in (inputs.artifacts or []) if inputs else []:
-        scope.artifacts[f"inputs.artifacts.{artifact.name}"] = artifact.model_dump(by_alias=True, exclude_none=True)
+        scope.artifacts[f"inputs.artifacts.{artifact.name}"] = artifact.model_dump(
+            by_alias=True, exclude_none=True
+        )
         if artifact.path:
             scope.values[f"inputs.artifacts.{artifact.name}.path"] = artifact.path
     return scope
@@ -186,8 +192,11 @@ def node_variables(
         if value:
             values[f"{prefix}.{key}"] = value
     if iterations is not None:
-        succeeded = [child.outputs.model_dump(by_alias=True, exclude_none=True)
-                     for child in iterations if child.phase == "Succeeded" and child.outputs]
+        succeeded = [
+            child.outputs.model_dump(by_alias=True, exclude_none=True)
+            for child in iterations
+            if child.phase == "Succeeded" and child.outputs
+        ]
         values.update(aggregate_outputs(prefix, succeeded))
         return scope
     outputs = node.outputs

@@ -54,10 +54,23 @@ __all__ = [
 
 API_VERSION = "argoproj.io/v1alpha1"
 
-TEMPLATE_TYPES = ("container", "script", "resource", "suspend", "steps", "dag", "http", "containerSet", "plugin", "data")
+TEMPLATE_TYPES = (
+    "container",
+    "script",
+    "resource",
+    "suspend",
+    "steps",
+    "dag",
+    "http",
+    "containerSet",
+    "plugin",
+    "data",
+)
 """Every template type Argo knows, by JSON name; exactly one must be set."""
 
-LEAF_TYPES = frozenset({"container", "script", "resource", "suspend", "http", "containerSet", "plugin", "data"})
+LEAF_TYPES = frozenset(
+    {"container", "script", "resource", "suspend", "http", "containerSet", "plugin", "data"}
+)
 
 
 def _any_string(value: Any) -> Any:

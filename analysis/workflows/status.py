@@ -25,8 +25,8 @@ __all__ = [
     "GROUP",
     "KIND",
     "NodeFlag",
-    "WorkflowCondition",
     "NodeStatus",
+    "WorkflowCondition",
     "WorkflowRun",
     "WorkflowStatus",
 ]

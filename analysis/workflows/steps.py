@@ -37,7 +37,7 @@ def failure_message(node: NodeStatus) -> str:
 
 
 def execute_steps(run: Execution, node: NodeStatus, target: Target, call: Call) -> NodeStatus:
-    from analysis.workflows.executions import references_result, template_text
+    from analysis.workflows.executions import template_text
 
     template = target.template
     scope = run.body_scope(node)
@@ -50,7 +50,9 @@ def execute_steps(run: Execution, node: NodeStatus, target: Target, call: Call) 
         if group_node is None:
             group_node = run.create(group_name, "StepGroup", boundary_id=node.id, phase="Running")
             _link(run, node, previous, group_node)
-        children = _execute_group(run, node, group_node, group, scope, target, call, text, references_result)
+        children = _execute_group(
+            run, group_node, group, steps_node=node, scope=scope, target=target, call=call, text=text
+        )
         last_children = children
         if not group_node.fulfilled:
             return node
@@ -84,9 +86,17 @@ def _outbound(run: Execution, children: list[NodeStatus]) -> list[str]:
     return found
 
 
-def _execute_group(run: Execution, steps_node: NodeStatus, group_node: NodeStatus, group: list[WorkflowStep],
-                   scope: Scope, target: Target, call: Call, text: str,
-                   references_result: object) -> list[NodeStatus]:
+def _execute_group(
+    run: Execution,
+    group_node: NodeStatus,
+    group: list[WorkflowStep],
+    *,
+    steps_node: NodeStatus,
+    scope: Scope,
+    target: Target,
+    call: Call,
+    text: str,
+) -> list[NodeStatus]:
     from analysis.workflows.executions import Call as CallType
     from analysis.workflows.executions import references_result as captures
 
@@ -98,29 +108,46 @@ def _execute_group(run: Execution, steps_node: NodeStatus, group_node: NodeStatu
     for step in group:
         base = f"{group_node.name}.{step.name}"
         if group_node.fulfilled:
-            children += [run.nodes[child] for child in group_node.children or []
-                         if run.nodes[child].name == base or run.nodes[child].name.startswith(base + "(")]
+            children += [
+                run.nodes[child]
+                for child in group_node.children or []
+                if run.nodes[child].name == base or run.nodes[child].name.startswith(base + "(")
+            ]
             continue
         step_scope = merge(scope.child(), Scope({"steps.name": step.name}))
         planned = plan(step, base, step_scope)
         if isinstance(planned, tuple):
-            existing = run.node(base) or run.create(base, "Skipped", boundary_id=steps_node.id,
-                                                    phase=planned[0], message=planned[1],
-                                                    template_name=step.template)
+            existing = run.node(base) or run.create(
+                base,
+                "Skipped",
+                boundary_id=steps_node.id,
+                phase=planned[0],
+                message=planned[1],
+                template_name=step.template,
+            )
             group_node.add_child(existing.id)
             planned_nodes = [existing]
             if existing.phase in ("Failed", "Error") and not continues(step.continue_on, existing.phase):
                 failed = failed or existing
         else:
             planned_nodes = []
-            child_call = CallType(capture_result=captures(text, "steps", step.name),
-                                  exit_handler=call.exit_handler)
+            child_call = CallType(
+                capture_result=captures(text, "steps", step.name), exit_handler=call.exit_handler
+            )
             for child in planned:
                 exists = run.node(child.name) is not None
                 if not exists and not _may_start(run, template, group_node, failed):
                     not_started = True
                     continue
-                node, hook_done = run_child(run, child, step, steps_node.id, target.context, child_call, "steps")
+                node, hook_done = run_child(
+                    run,
+                    child,
+                    step,
+                    boundary_id=steps_node.id,
+                    context=target.context,
+                    call=child_call,
+                    prefix="steps",
+                )
                 if node is None:
                     not_started = True
                     continue
@@ -155,14 +182,16 @@ def _may_start(run: Execution, template: Template, group_node: NodeStatus, faile
 def _step_variables(run: Execution, group_node: NodeStatus, step: WorkflowStep, target: Target) -> Scope:
     base = f"{group_node.name}.{step.name}"
     if is_looped(step):
-        iterations = [run.nodes[child] for child in group_node.children or []
-                      if run.nodes[child].name.startswith(base + "(")]
+        iterations = [
+            run.nodes[child]
+            for child in group_node.children or []
+            if run.nodes[child].name.startswith(base + "(")
+        ]
         iterations.sort(key=lambda node: _index(node.name))
         holder = run.node(base)
         if holder is not None:  # the loop failed to expand
             return node_variables(f"steps.{step.name}", holder, None)
-        summary = NodeStatus(id="", name=base, display_name=step.name, type="StepGroup",
-                             phase="Succeeded")
+        summary = NodeStatus(id="", name=base, display_name=step.name, type="StepGroup", phase="Succeeded")
         return node_variables(f"steps.{step.name}", summary, None, iterations)
     node = run.node(base)
     if node is None:
@@ -171,7 +200,7 @@ def _step_variables(run: Execution, group_node: NodeStatus, step: WorkflowStep, 
 
 
 def _index(name: str) -> int:
-    inner = name[name.rfind("(") + 1:]
+    inner = name[name.rfind("(") + 1 :]
     return int(inner.split(":", 1)[0]) if inner.split(":", 1)[0].isdigit() else 0
 
 

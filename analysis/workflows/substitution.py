@@ -38,7 +38,17 @@ __all__ = [
 ]
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
-_VALIDATED_ROOTS = ("workflow.", "inputs.", "outputs.", "steps.", "tasks.", "item.", "pod.", "node.", "lastRetry.")
+_VALIDATED_ROOTS = (
+    "workflow.",
+    "inputs.",
+    "outputs.",
+    "steps.",
+    "tasks.",
+    "item.",
+    "pod.",
+    "node.",
+    "lastRetry.",
+)
 _VALIDATED_NAMES = frozenset({"item", "retries", "inputs.parameters"})
 _EXIT_HANDLER_ONLY = frozenset({"workflow.status", "workflow.failures"})
 _SKIPPED_KEYS = frozenset({"inline"})

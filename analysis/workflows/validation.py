@@ -29,7 +29,17 @@ __all__ = ["Library", "ValidationError", "validate_workflow", "workflow_problems
 _NAME = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 _PARAMETER_NAME = re.compile(r"^[-a-zA-Z0-9_]+$")
 _SUPPORTED = frozenset({"container", "script", "resource", "suspend", "steps", "dag"})
-_VALIDATED_ROOTS = ("workflow.", "inputs.", "outputs.", "steps.", "tasks.", "item.", "pod.", "node.", "lastRetry.")
+_VALIDATED_ROOTS = (
+    "workflow.",
+    "inputs.",
+    "outputs.",
+    "steps.",
+    "tasks.",
+    "item.",
+    "pod.",
+    "node.",
+    "lastRetry.",
+)
 _STEP_FIELDS = ("id", "ip", "status", "exitCode", "startedAt", "finishedAt", "hostNodeName", "outputs.result")
 _MAX_WORKFLOW_NAME = 63
 
@@ -67,8 +77,14 @@ class _Checker:
 
     # -- references -----------------------------------------------------------------------------
 
-    def resolve(self, holder: WorkflowStep | None, name: str | None, ref: TemplateRef | None, where: _Where,
-                place: str) -> tuple[Template, _Where] | None:
+    def resolve(
+        self,
+        holder: WorkflowStep | None,
+        name: str | None,
+        ref: TemplateRef | None,
+        where: _Where,
+        place: str,
+    ) -> tuple[Template, _Where] | None:
         if holder is not None and holder.inline is not None:
             return holder.inline, where
         if ref is not None:
@@ -88,9 +104,18 @@ class _Checker:
             return None
         return template, where
 
-    def invocation_targets(self, step: WorkflowStep, where: _Where, place: str) -> tuple[Template, _Where] | None:
-        chosen = [key for key, value in (("template", step.template), ("templateRef", step.template_ref),
-                                         ("inline", step.inline)) if value]
+    def invocation_targets(
+        self, step: WorkflowStep, where: _Where, place: str
+    ) -> tuple[Template, _Where] | None:
+        chosen = [
+            key
+            for key, value in (
+                ("template", step.template),
+                ("templateRef", step.template_ref),
+                ("inline", step.inline),
+            )
+            if value
+        ]
         if len(chosen) != 1:
             self.report(f"{place} must have exactly one of template, templateRef or inline")
             return None
@@ -124,7 +149,12 @@ class _Checker:
             if body is not None and not (body.image or "").strip():
                 self.report(f"{place}.{kind}.image may not be empty")
         if template.resource is not None and template.resource.action not in (
-            "get", "create", "apply", "delete", "replace", "patch"
+            "get",
+            "create",
+            "apply",
+            "delete",
+            "replace",
+            "patch",
         ):
             self.report(f"{place}.resource.action must be one of get, create, apply, delete, replace, patch")
         self.parameters(template, place)
@@ -149,9 +179,12 @@ class _Checker:
         if template.is_leaf and template.outputs:
             for parameter in template.outputs.parameters or []:
                 source = parameter.value_from
-                if parameter.value is None and (source is None or not (
-                    source.path or source.json_path or source.jq_filter or source.supplied is not None
-                )):
+                if parameter.value is None and (
+                    source is None
+                    or not (
+                        source.path or source.json_path or source.jq_filter or source.supplied is not None
+                    )
+                ):
                     self.report(f"{place}.outputs.parameters.{parameter.name} needs value or valueFrom")
 
     def input_names(self, template: Template) -> set[str]:
@@ -161,7 +194,13 @@ class _Checker:
         for artifact in (template.inputs.artifacts or []) if template.inputs else []:
             names.add(f"inputs.artifacts.{artifact.name}")
         if template.retry_strategy or self.workflow_spec.retry_strategy:
-            names |= {"retries", "lastRetry.exitCode", "lastRetry.status", "lastRetry.duration", "lastRetry.message"}
+            names |= {
+                "retries",
+                "lastRetry.exitCode",
+                "lastRetry.status",
+                "lastRetry.duration",
+                "lastRetry.message",
+            }
         return names
 
     def leaf_names(self, template: Template) -> set[str]:
@@ -209,19 +248,29 @@ class _Checker:
     def invocation(self, step: WorkflowStep, where: _Where, place: str, names: set[str]) -> None:
         if not _NAME.match(step.name):
             self.report(f"{place}.name '{step.name}' is invalid: use letters, digits and '-'")
-        looped = [key for key, value in (("withItems", step.with_items), ("withParam", step.with_param),
-                                         ("withSequence", step.with_sequence)) if value is not None]
+        looped = [
+            key
+            for key, value in (
+                ("withItems", step.with_items),
+                ("withParam", step.with_param),
+                ("withSequence", step.with_sequence),
+            )
+            if value is not None
+        ]
         if len(looped) > 1:
             self.report(f"{place} only one of withItems, withParam, withSequence can be specified")
         scope = set(names)
         if looped:
             scope |= {"item", "item.*"}
         fields = {
-            "arguments": step.arguments.model_dump(by_alias=True, exclude_none=True) if step.arguments else None,
+            "arguments": step.arguments.model_dump(by_alias=True, exclude_none=True)
+            if step.arguments
+            else None,
             "when": step.when,
             "withParam": step.with_param,
             "withSequence": step.with_sequence.model_dump(by_alias=True, exclude_none=True)
-            if step.with_sequence else None,
+            if step.with_sequence
+            else None,
         }
         self.tags(fields, scope, place)
         for parameter in (step.arguments.parameters or []) if step.arguments else []:
@@ -238,7 +287,9 @@ class _Checker:
                 self.template(*found)
 
     def supplied(self, step: WorkflowStep, template: Template, place: str) -> None:
-        given = {parameter.name for parameter in (step.arguments.parameters or [])} if step.arguments else set()
+        given = (
+            {parameter.name for parameter in (step.arguments.parameters or [])} if step.arguments else set()
+        )
         for parameter in (template.inputs.parameters or []) if template.inputs else []:
             has_value = parameter.value is not None or parameter.default is not None or parameter.value_from
             if not has_value and parameter.name not in given:
@@ -265,7 +316,9 @@ class _Checker:
             available |= group_names
             every |= group_names
         if template.outputs:
-            self.tags(template.outputs.model_dump(by_alias=True, exclude_none=True), every, f"{place}.outputs")
+            self.tags(
+                template.outputs.model_dump(by_alias=True, exclude_none=True), every, f"{place}.outputs"
+            )
 
     # -- dag ------------------------------------------------------------------------------------
 
@@ -273,7 +326,9 @@ class _Checker:
         assert template.dag is not None
         tasks = {task.name: task for task in template.dag.tasks}
         if len(tasks) != len(template.dag.tasks):
-            for name in {t.name for t in template.dag.tasks if [u.name for u in template.dag.tasks].count(t.name) > 1}:
+            for name in {
+                t.name for t in template.dag.tasks if [u.name for u in template.dag.tasks].count(t.name) > 1
+            }:
                 self.report(f"{place}.tasks.{name} is not unique")
         uses_depends = any(task.depends for task in tasks.values())
         if uses_depends and any(task.dependencies for task in tasks.values()):
@@ -282,7 +337,9 @@ class _Checker:
         for task in template.dag.tasks:
             graph[task.name] = self.task_dependencies(task, tasks, place)
             if (task.depends or task.dependencies) and task.name[:1].isdigit():
-                self.report(f"{place}.tasks.{task.name} name cannot begin with a digit when using dependencies")
+                self.report(
+                    f"{place}.tasks.{task.name} name cannot begin with a digit when using dependencies"
+                )
         cycle = _cycle(graph)
         if cycle:
             self.report(f"{place}.tasks dependency cycle detected: {'->'.join(cycle)}")
@@ -296,7 +353,9 @@ class _Checker:
             self.invocation(task, where, f"{place}.tasks.{task.name}", names)
             every |= self.invocation_names("tasks", task, where, f"{place}.tasks.{task.name}")
         if template.outputs:
-            self.tags(template.outputs.model_dump(by_alias=True, exclude_none=True), every, f"{place}.outputs")
+            self.tags(
+                template.outputs.model_dump(by_alias=True, exclude_none=True), every, f"{place}.outputs"
+            )
 
     def task_dependencies(self, task: DAGTask, tasks: Mapping[str, DAGTask], place: str) -> list[str]:
         found: list[str] = list(task.dependencies or [])
@@ -312,7 +371,8 @@ class _Checker:
                 found.append(name)
                 dependency = tasks.get(name)
                 looped = dependency is not None and (
-                    dependency.with_items is not None or dependency.with_param is not None
+                    dependency.with_items is not None
+                    or dependency.with_param is not None
                     or dependency.with_sequence is not None
                 )
                 if result in ("AnySucceeded", "AllFailed") and dependency is not None and not looped:
@@ -360,8 +420,13 @@ def _validated(name: str) -> bool:
 
 def _dynamic_global(name: str) -> bool:
     """Globals whose keys cannot be known statically (labels, timestamps, exported outputs)."""
-    prefixes = ("workflow.labels.", "workflow.annotations.", "workflow.creationTimestamp.",
-                "workflow.outputs.parameters.", "workflow.outputs.artifacts.")
+    prefixes = (
+        "workflow.labels.",
+        "workflow.annotations.",
+        "workflow.creationTimestamp.",
+        "workflow.outputs.parameters.",
+        "workflow.outputs.artifacts.",
+    )
     return name.startswith(prefixes)
 
 
@@ -387,7 +452,7 @@ def _cycle(graph: Mapping[str, list[str]]) -> list[str] | None:
         path.append(node)
         for dependency in graph.get(node, []):
             if state.get(dependency) == 1:
-                return [*path[path.index(dependency):], dependency]
+                return [*path[path.index(dependency) :], dependency]
             if dependency not in state:
                 found = visit(dependency)
                 if found:
@@ -417,10 +482,20 @@ def _ancestors(name: str, graph: Mapping[str, list[str]]) -> set[str]:
 
 def _global_names(spec: WorkflowSpec, has_exit_handler: bool) -> set[str]:
     names = {
-        "workflow.name", "workflow.namespace", "workflow.uid", "workflow.serviceAccountName",
-        "workflow.mainEntrypoint", "workflow.parameters", "workflow.parameters.json", "workflow.labels.json",
-        "workflow.annotations.json", "workflow.creationTimestamp", "workflow.priority", "workflow.duration",
-        "workflow.scheduledTime", "workflow.status",
+        "workflow.name",
+        "workflow.namespace",
+        "workflow.uid",
+        "workflow.serviceAccountName",
+        "workflow.mainEntrypoint",
+        "workflow.parameters",
+        "workflow.parameters.json",
+        "workflow.labels.json",
+        "workflow.annotations.json",
+        "workflow.creationTimestamp",
+        "workflow.priority",
+        "workflow.duration",
+        "workflow.scheduledTime",
+        "workflow.status",
     }
     if has_exit_handler:
         names.add("workflow.failures")
@@ -461,7 +536,9 @@ def workflow_problems(
             checker.report(f"spec.arguments.parameters.{parameter.name}.value is required")
         if parameter.enum is not None:
             if not parameter.enum:
-                checker.report(f"spec.arguments.parameters.{parameter.name}.enum should contain at least one value")
+                checker.report(
+                    f"spec.arguments.parameters.{parameter.name}.enum should contain at least one value"
+                )
             elif parameter.value is not None and parameter.value not in parameter.enum:
                 checker.report(f"spec.arguments.parameters.{parameter.name}.value should be present in enum")
     exit_hook = spec.exit_hook

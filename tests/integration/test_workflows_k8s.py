@@ -30,8 +30,10 @@ def crds(api_client: Any) -> None:
 
 def settings(tmp_path: Path) -> PodSettings:
     # the devcluster runs the init/wait containers on this host: the test's own Python has our package
-    return PodSettings(runner_command=(sys.executable, "-m", "analysis.workflows.executors.podside"),
-                       repository_host_path=str(tmp_path / "repository"))
+    return PodSettings(
+        runner_command=(sys.executable, "-m", "analysis.workflows.executors.podside"),
+        repository_host_path=str(tmp_path / "repository"),
+    )
 
 
 def summary(status: WorkflowStatus) -> dict[str, tuple[str, str | None, dict[str, Any]]]:
@@ -45,10 +47,16 @@ def summary(status: WorkflowStatus) -> dict[str, tuple[str, str | None, dict[str
     return found
 
 
-def both(manifest: str, api_client: Any, namespace: str, tmp_path: Path) -> tuple[str, WorkflowStatus, WorkflowStatus]:
+def both(
+    manifest: str, api_client: Any, namespace: str, tmp_path: Path
+) -> tuple[str, WorkflowStatus, WorkflowStatus]:
     workflow = Workflow.from_dict(yaml.safe_load(manifest))
-    name, remote = run_on_cluster(api_client, workflow, namespace, settings=settings(tmp_path), poll_interval=0.5)
-    local_workflow = workflow.model_copy(update={"metadata": workflow.metadata.model_copy(update={"name": name})})
+    name, remote = run_on_cluster(
+        api_client, workflow, namespace, settings=settings(tmp_path), poll_interval=0.5
+    )
+    local_workflow = workflow.model_copy(
+        update={"metadata": workflow.metadata.model_copy(update={"name": name})}
+    )
     _, local = run_locally(local_workflow, tmp_path / "local", poll_interval=0.1)
     return name, remote, local
 
@@ -67,7 +75,8 @@ spec:
         template: consume
         arguments:
           parameters:
-          - {name: text, value: "{{steps.generate.outputs.parameters.word}} {{steps.generate.outputs.result}}"}
+          - name: text
+            value: "{{steps.generate.outputs.parameters.word}} {{steps.generate.outputs.result}}"
           artifacts:
           - {name: report, from: "{{steps.generate.outputs.artifacts.report}}"}
       - {name: skipped, template: generate, when: "{{workflow.parameters.greeting}} == bye"}
@@ -106,12 +115,22 @@ def test_steps_with_parameters_results_and_artifacts_match_the_local_run(
     nodes = {node.display_name: node for node in remote.nodes.values()}
     assert nodes["consume"].outputs.parameters[0].value == "hello from-stdout 42 rows"
     assert nodes["skipped"].phase == "Skipped"
-    stored = client.CustomObjectsApi(api_client).get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+    stored = client.CustomObjectsApi(api_client).get_namespaced_custom_object(
+        GROUP, VERSION, namespace, PLURAL, name
+    )
     assert stored["status"]["phase"] == "Succeeded"
-    assert stored["status"]["nodes"][nodes["consume"].id]["outputs"]["parameters"][0]["value"] == "hello from-stdout 42 rows"
-    pods = client.CoreV1Api(api_client).list_namespaced_pod(namespace, label_selector=f"{RUN_LABEL}={name}").items
+    assert (
+        stored["status"]["nodes"][nodes["consume"].id]["outputs"]["parameters"][0]["value"]
+        == "hello from-stdout 42 rows"
+    )
+    pods = (
+        client.CoreV1Api(api_client)
+        .list_namespaced_pod(namespace, label_selector=f"{RUN_LABEL}={name}")
+        .items
+    )
     assert sorted(pod.metadata.annotations["workflows.argoproj.io/node-name"] for pod in pods) == sorted(
-        node.name for node in remote.nodes.values() if node.type == "Pod")
+        node.name for node in remote.nodes.values() if node.type == "Pod"
+    )
     assert all(pod.metadata.owner_references[0].kind == "WorkflowRun" for pod in pods)
     assert {pod.status.phase for pod in pods} == {"Succeeded"}
 
@@ -119,7 +138,8 @@ def test_steps_with_parameters_results_and_artifacts_match_the_local_run(
 def test_parallel_branches_writing_the_same_tmp_path_retry_and_deadline(
     api_client: Any, namespace: str, crds: None, tmp_path: Path
 ) -> None:
-    _, remote, local = both("""
+    _, remote, local = both(
+        """
 metadata: {generateName: dag-}
 spec:
   entrypoint: main
@@ -133,13 +153,18 @@ spec:
       - name: D
         template: check
         dependencies: [B, C]
-        arguments: {parameters: [{name: joined, value: "{{tasks.B.outputs.parameters.out}}{{tasks.C.outputs.parameters.out}}"}]}
+        arguments:
+          parameters:
+          - {name: joined, value: "{{tasks.B.outputs.parameters.out}}{{tasks.C.outputs.parameters.out}}"}
       - {name: flaky, template: flaky}
       - {name: slow, template: slow}
   - name: write
     inputs: {parameters: [{name: value}]}
     outputs: {parameters: [{name: out, valueFrom: {path: /tmp/out}}]}
-    container: {image: busybox, command: [sh, -c], args: ["echo {{inputs.parameters.value}} > /tmp/out; sleep 2; cat /tmp/out"]}
+    container:
+      image: busybox
+      command: [sh, -c]
+      args: ["echo {{inputs.parameters.value}} > /tmp/out; sleep 2; cat /tmp/out"]
   - name: check
     inputs: {parameters: [{name: joined}]}
     container: {image: busybox, command: [sh, -c], args: ["test {{inputs.parameters.joined}} = bc"]}
@@ -149,13 +174,24 @@ spec:
   - name: slow
     activeDeadlineSeconds: 2
     container: {image: busybox, command: [sleep, "60"]}
-""", api_client, namespace, tmp_path)
+""",
+        api_client,
+        namespace,
+        tmp_path,
+    )
     expected = {
-        "B": "Succeeded", "C": "Succeeded", "D": "Succeeded", "flaky": "Succeeded", "flaky(0)": "Failed",
-        "flaky(1)": "Succeeded", "slow": "Failed",
+        "B": "Succeeded",
+        "C": "Succeeded",
+        "D": "Succeeded",
+        "flaky": "Succeeded",
+        "flaky(0)": "Failed",
+        "flaky(1)": "Succeeded",
+        "slow": "Failed",
     }
     for status in (remote, local):
-        phases = {node.display_name: node.phase for node in status.nodes.values() if node.display_name in expected}
+        phases = {
+            node.display_name: node.phase for node in status.nodes.values() if node.display_name in expected
+        }
         assert phases == expected
         slow = next(node for node in status.nodes.values() if node.display_name == "slow")
         assert slow.message == "Pod was active on the node longer than the specified deadline"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import yaml
 
 from analysis.workflows.engine import run_locally
@@ -27,7 +26,8 @@ def by_display_name(status: WorkflowStatus) -> dict[str, tuple[str, str | None]]
 
 
 def test_steps_pass_parameters_results_and_artifacts(tmp_path: Path) -> None:
-    workflow, status = run("""
+    workflow, status = run(
+        """
 metadata: {generateName: steps-}
 spec:
   entrypoint: main
@@ -41,7 +41,8 @@ spec:
         template: consume
         arguments:
           parameters:
-          - {name: text, value: "{{steps.generate.outputs.parameters.word}} {{steps.generate.outputs.result}}"}
+          - name: text
+            value: "{{steps.generate.outputs.parameters.word}} {{steps.generate.outputs.result}}"
           artifacts:
           - {name: report, from: "{{steps.generate.outputs.artifacts.report}}"}
   - name: generate
@@ -68,7 +69,9 @@ spec:
       image: busybox
       command: [sh, -c]
       args: ["echo '{{inputs.parameters.text}}' $(cat /tmp/input/report/summary.txt) > /tmp/seen"]
-""", tmp_path)
+""",
+        tmp_path,
+    )
     assert status.phase == "Succeeded", status.message
     nodes = {node.display_name: node for node in status.nodes.values()}
     generate, consume = nodes["generate"], nodes["consume"]
@@ -83,7 +86,8 @@ spec:
 def test_parallel_dag_branches_writing_the_same_tmp_path_do_not_collide(tmp_path: Path) -> None:
     marker = Path("/tmp/out")
     assert not marker.exists()
-    _, status = run("""
+    _, status = run(
+        """
 metadata: {name: diamond}
 spec:
   entrypoint: main
@@ -99,7 +103,9 @@ spec:
         dependencies: [B, C]
         arguments:
           parameters:
-          - {name: joined, value: "{{tasks.A.outputs.parameters.out}}{{tasks.B.outputs.parameters.out}}{{tasks.C.outputs.parameters.out}}"}
+          - name: joined
+            value: >-
+              {{tasks.A.outputs.parameters.out}}{{tasks.B.outputs.parameters.out}}{{tasks.C.outputs.parameters.out}}
   - name: write
     inputs: {parameters: [{name: value}]}
     outputs: {parameters: [{name: out, valueFrom: {path: /tmp/out}}]}
@@ -111,10 +117,15 @@ spec:
   - name: join
     inputs: {parameters: [{name: joined}]}
     container: {image: busybox, command: [sh, -c], args: ["test {{inputs.parameters.joined}} = abc"]}
-""", tmp_path)
+""",
+        tmp_path,
+    )
     assert status.phase == "Succeeded", status.message
-    outputs = {node.display_name: node.outputs.parameters[0].value
-               for node in status.nodes.values() if node.display_name in "ABC"}
+    outputs = {
+        node.display_name: node.outputs.parameters[0].value
+        for node in status.nodes.values()
+        if node.display_name in "ABC"
+    }
     assert outputs == {"A": "a", "B": "b", "C": "c"}
     starts = {node.display_name: node.started_at for node in status.nodes.values()}
     assert starts["B"] == starts["C"]  # started in the same pass: they did run side by side
@@ -122,7 +133,8 @@ spec:
 
 
 def test_retry_succeeds_on_the_second_attempt(tmp_path: Path) -> None:
-    _, status = run("""
+    _, status = run(
+        """
 metadata: {name: retry}
 spec:
   entrypoint: flaky
@@ -130,7 +142,9 @@ spec:
   - name: flaky
     retryStrategy: {limit: 3, retryPolicy: Always, backoff: {duration: "1s"}}
     container: {image: busybox, command: [sh, -c], args: ["echo attempt {{retries}}; test {{retries}} -ge 1"]}
-""", tmp_path)
+""",
+        tmp_path,
+    )
     assert status.phase == "Succeeded"
     assert by_display_name(status) == {
         "retry": ("Succeeded", None),
@@ -142,7 +156,8 @@ spec:
 
 
 def test_workflow_deadline_kills_the_running_step_and_the_exit_handler_still_runs(tmp_path: Path) -> None:
-    _, status = run("""
+    _, status = run(
+        """
 metadata: {name: deadline}
 spec:
   entrypoint: main
@@ -156,7 +171,9 @@ spec:
     container: {image: busybox, command: [sh, -c], args: ["echo $$ > /tmp/pid; sleep 60"]}
   - name: report
     container: {image: busybox, command: [sh, -c], args: ["echo {{workflow.status}}"]}
-""", tmp_path)
+""",
+        tmp_path,
+    )
     assert status.phase == "Failed"
     nodes = by_display_name(status)
     assert nodes["slow"] == ("Failed", "Step exceeded its deadline")
@@ -175,7 +192,8 @@ def running(pid: int) -> bool:
 
 
 def test_template_deadline_and_a_missing_output_file(tmp_path: Path) -> None:
-    _, status = run("""
+    _, status = run(
+        """
 metadata: {name: limits}
 spec:
   entrypoint: main
@@ -192,22 +210,30 @@ spec:
   - name: missing
     outputs: {parameters: [{name: p, valueFrom: {path: /tmp/never-written}}]}
     container: {image: busybox, command: ["true"]}
-""", tmp_path)
+""",
+        tmp_path,
+    )
     nodes = by_display_name(status)
     assert nodes["slow"] == ("Failed", "Pod was active on the node longer than the specified deadline")
-    assert nodes["missing"] == ("Error", "output parameter p: open /tmp/never-written: no such file or directory")
+    assert nodes["missing"] == (
+        "Error",
+        "output parameter p: open /tmp/never-written: no such file or directory",
+    )
     assert status.phase == "Failed"
 
 
 def test_a_step_whose_command_is_missing_fails_with_the_shell_message(tmp_path: Path) -> None:
-    _, status = run("""
+    _, status = run(
+        """
 metadata: {name: nocmd}
 spec:
   entrypoint: main
   templates:
   - name: main
     container: {image: busybox, command: [definitely-not-a-program-xyz]}
-""", tmp_path)
+""",
+        tmp_path,
+    )
     assert (status.phase, status.message) == ("Failed", "main: Error (exit code 127)")
     log = (tmp_path / "nocmd" / "nocmd" / "main.log").read_text()
     assert "definitely-not-a-program-xyz" in log

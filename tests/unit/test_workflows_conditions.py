@@ -73,8 +73,14 @@ def test_when_pitfalls_give_clear_errors(text: str, reason: str) -> None:
     assert reason in str(raised.value)
 
 
-OUTCOMES = {("A", None): True, ("A", "Succeeded"): True, ("B", "Failed"): True, ("C", None): False,
-            ("fan", "AnySucceeded"): True, ("t-2", "Skipped"): True}
+OUTCOMES = {
+    ("A", None): True,
+    ("A", "Succeeded"): True,
+    ("B", "Failed"): True,
+    ("C", None): False,
+    ("fan", "AnySucceeded"): True,
+    ("t-2", "Skipped"): True,
+}
 
 
 def outcome(task: str, result: str | None) -> bool:
@@ -99,8 +105,18 @@ def test_depends_values(text: str, expected: bool) -> None:
 
 
 def test_depends_operands_and_errors() -> None:
-    assert depends_operands("A && (C.Succeeded || t-2.Failed)") == [("A", None), ("C", "Succeeded"), ("t-2", "Failed")]
-    for text, reason in (("A.Done", "unknown result 'Done'"), ("A &&", "unexpected end"), ("(A", "missing ')'"),
-                         ("A B", "unexpected 'B'"), ("", "empty"), ("A == B", "unexpected '== B'")):
+    assert depends_operands("A && (C.Succeeded || t-2.Failed)") == [
+        ("A", None),
+        ("C", "Succeeded"),
+        ("t-2", "Failed"),
+    ]
+    for text, reason in (
+        ("A.Done", "unknown result 'Done'"),
+        ("A &&", "unexpected end"),
+        ("(A", "missing ')'"),
+        ("A B", "unexpected 'B'"),
+        ("", "empty"),
+        ("A == B", "unexpected '== B'"),
+    ):
         with pytest.raises(ConditionError, match=reason.replace("(", r"\(").replace(")", r"\)")):
             depends_operands(text)

@@ -25,7 +25,9 @@ from analysis.workflows.names import display_name, fnv1a_32, node_id, pod_name
         ("0", None, None, None, []),
     ],
 )
-def test_sequences(count: object, start: object, end: object, format_: str | None, expected: list[str]) -> None:
+def test_sequences(
+    count: object, start: object, end: object, format_: str | None, expected: list[str]
+) -> None:
     assert sequence_items(count, start, end, format_) == expected
 
 
@@ -53,7 +55,11 @@ def test_with_param_must_be_a_json_list() -> None:
 
 def test_item_variables_and_names() -> None:
     assert item_variables({"os": "debian", "tag": 9.1, "n": 1}) == {
-        "item": '{"n":1,"os":"debian","tag":9.1}', "item.os": "debian", "item.tag": "9.1", "item.n": "1"}
+        "item": '{"n":1,"os":"debian","tag":9.1}',
+        "item.os": "debian",
+        "item.tag": "9.1",
+        "item.n": "1",
+    }
     assert item_variables(True) == {"item": "true"}
     assert iteration_name("test", 1, {"image": "debian", "tag": "9.1"}) == "test(1:image:debian,tag:9.1)"
     assert iteration_name("work", 0, "a (b)") == "work(0:a b)"
@@ -71,34 +77,78 @@ def test_aggregation() -> None:
         "steps.s.outputs.parameters.q": '["x","{"]',
         "steps.s.outputs.parameters": '[{"p":"{\\"a\\":1}","q":"x"},{"p":"[2]","q":"{"}]',
     }
-    assert aggregate_outputs("tasks.t", []) == {"tasks.t.outputs.result": "[]", "tasks.t.outputs.parameters": "[]"}
+    assert aggregate_outputs("tasks.t", []) == {
+        "tasks.t.outputs.result": "[]",
+        "tasks.t.outputs.parameters": "[]",
+    }
 
 
 @pytest.mark.parametrize(
     ("workflow", "name", "expected_id", "template", "expected_pod"),
     [
-        ("steps-z2zdn", "steps-z2zdn[0].hello1", "steps-z2zdn-27420706", "print-message",
-         "steps-z2zdn-print-message-27420706"),
-        ("steps-z2zdn", "steps-z2zdn[1].hello2a", "steps-z2zdn-2006760091", "print-message",
-         "steps-z2zdn-print-message-2006760091"),
-        ("steps-z2zdn", "steps-z2zdn[1].hello2b", "steps-z2zdn-2023537710", "print-message",
-         "steps-z2zdn-print-message-2023537710"),
+        (
+            "steps-z2zdn",
+            "steps-z2zdn[0].hello1",
+            "steps-z2zdn-27420706",
+            "print-message",
+            "steps-z2zdn-print-message-27420706",
+        ),
+        (
+            "steps-z2zdn",
+            "steps-z2zdn[1].hello2a",
+            "steps-z2zdn-2006760091",
+            "print-message",
+            "steps-z2zdn-print-message-2006760091",
+        ),
+        (
+            "steps-z2zdn",
+            "steps-z2zdn[1].hello2b",
+            "steps-z2zdn-2023537710",
+            "print-message",
+            "steps-z2zdn-print-message-2023537710",
+        ),
         ("steps-z2zdn", "steps-z2zdn[0]", "steps-z2zdn-108230077", "", None),
-        ("dag-diamond-8q7vp", "dag-diamond-8q7vp.A", "dag-diamond-8q7vp-460213972", "echo",
-         "dag-diamond-8q7vp-echo-460213972"),
-        ("dag-diamond-8q7vp", "dag-diamond-8q7vp.D", "dag-diamond-8q7vp-409881115", "echo",
-         "dag-diamond-8q7vp-echo-409881115"),
-        ("loops-4bkx2", "loops-4bkx2[0].print-message-loop(0:hello world)", "loops-4bkx2-2705457687",
-         "print-message", "loops-4bkx2-print-message-2705457687"),
-        ("retry-backoff-m2z9x", "retry-backoff-m2z9x(1)", "retry-backoff-m2z9x-681080807", "flaky",
-         "retry-backoff-m2z9x-flaky-681080807"),
-        ("exit-handlers-p7tq4", "exit-handlers-p7tq4.onExit", "exit-handlers-p7tq4-527152137", "exit-handler",
-         "exit-handlers-p7tq4-exit-handler-527152137"),
+        (
+            "dag-diamond-8q7vp",
+            "dag-diamond-8q7vp.A",
+            "dag-diamond-8q7vp-460213972",
+            "echo",
+            "dag-diamond-8q7vp-echo-460213972",
+        ),
+        (
+            "dag-diamond-8q7vp",
+            "dag-diamond-8q7vp.D",
+            "dag-diamond-8q7vp-409881115",
+            "echo",
+            "dag-diamond-8q7vp-echo-409881115",
+        ),
+        (
+            "loops-4bkx2",
+            "loops-4bkx2[0].print-message-loop(0:hello world)",
+            "loops-4bkx2-2705457687",
+            "print-message",
+            "loops-4bkx2-print-message-2705457687",
+        ),
+        (
+            "retry-backoff-m2z9x",
+            "retry-backoff-m2z9x(1)",
+            "retry-backoff-m2z9x-681080807",
+            "flaky",
+            "retry-backoff-m2z9x-flaky-681080807",
+        ),
+        (
+            "exit-handlers-p7tq4",
+            "exit-handlers-p7tq4.onExit",
+            "exit-handlers-p7tq4-527152137",
+            "exit-handler",
+            "exit-handlers-p7tq4-exit-handler-527152137",
+        ),
         ("hello-world-9tql2", "hello-world-9tql2", "hello-world-9tql2", "whalesay", "hello-world-9tql2"),
     ],
 )
-def test_reference_name_vectors(workflow: str, name: str, expected_id: str, template: str,
-                                expected_pod: str | None) -> None:
+def test_reference_name_vectors(
+    workflow: str, name: str, expected_id: str, template: str, expected_pod: str | None
+) -> None:
     assert node_id(workflow, name) == expected_id
     if expected_pod:
         assert pod_name(workflow, name, template) == expected_pod

@@ -26,8 +26,16 @@ spec:
 
 def attempt(phase: str, started: int, finished: int, message: str = "") -> NodeStatus:
     stamp = lambda seconds: (START + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
-    return NodeStatus(id="a", name="a", display_name="a", type="Pod", phase=phase, message=message,
-                      started_at=stamp(started), finished_at=stamp(finished))
+    return NodeStatus(
+        id="a",
+        name="a",
+        display_name="a",
+        type="Pod",
+        phase=phase,
+        message=message,
+        started_at=stamp(started),
+        finished_at=stamp(finished),
+    )
 
 
 def at(seconds: int):  # type: ignore[no-untyped-def]
@@ -42,27 +50,58 @@ def at(seconds: int):  # type: ignore[no-untyped-def]
         ({"retryPolicy": "OnError"}, [attempt("Failed", 0, 1, "exit 1")], 1, ("fail", "exit 1")),
         ({"retryPolicy": "OnError"}, [attempt("Error", 0, 1)], 1, ("retry", None)),
         ({"retryPolicy": "Always"}, [attempt("Error", 0, 1)], 1, ("retry", None)),
-        ({"retryPolicy": "OnTransientError"}, [attempt("Error", 0, 1, "dial: connection refused")], 1,
-         ("retry", None)),
-        ({"retryPolicy": "OnTransientError"}, [attempt("Error", 0, 1, "exit code 1")], 1,
-         ("fail", "exit code 1")),
+        (
+            {"retryPolicy": "OnTransientError"},
+            [attempt("Error", 0, 1, "dial: connection refused")],
+            1,
+            ("retry", None),
+        ),
+        (
+            {"retryPolicy": "OnTransientError"},
+            [attempt("Error", 0, 1, "exit code 1")],
+            1,
+            ("fail", "exit code 1"),
+        ),
         ({"limit": 1}, [attempt("Failed", 0, 1)], 1, ("retry", None)),
-        ({"limit": "1"}, [attempt("Failed", 0, 1), attempt("Failed", 2, 3)], 3, ("fail", "No more retries left")),
+        (
+            {"limit": "1"},
+            [attempt("Failed", 0, 1), attempt("Failed", 2, 3)],
+            3,
+            ("fail", "No more retries left"),
+        ),
         ({"limit": 0}, [attempt("Failed", 0, 1)], 1, ("fail", "No more retries left")),
         ({"backoff": {"duration": "10s"}}, [attempt("Failed", 0, 1)], 5, ("wait", "Backoff for 10 seconds")),
         ({"backoff": {"duration": "10"}}, [attempt("Failed", 0, 1)], 11, ("retry", None)),
-        ({"backoff": {"duration": "10s", "factor": 2}}, [attempt("Failed", 0, 1), attempt("Failed", 11, 12)], 20,
-         ("wait", "Backoff for 20 seconds")),
-        ({"backoff": {"duration": "1m", "factor": 3, "cap": "90s"}},
-         [attempt("Failed", 0, 1), attempt("Failed", 61, 62)], 70, ("wait", "Backoff for 1 minute 30 seconds")),
-        ({"backoff": {"duration": "10s", "maxDuration": "15s"}}, [attempt("Failed", 0, 1), attempt("Failed", 11, 12)],
-         12, ("fail", "Backoff would exceed max duration limit")),
-        ({"backoff": {"duration": "1s", "maxDuration": "15s"}}, [attempt("Failed", 0, 16)], 16,
-         ("fail", "Max duration limit exceeded")),
+        (
+            {"backoff": {"duration": "10s", "factor": 2}},
+            [attempt("Failed", 0, 1), attempt("Failed", 11, 12)],
+            20,
+            ("wait", "Backoff for 20 seconds"),
+        ),
+        (
+            {"backoff": {"duration": "1m", "factor": 3, "cap": "90s"}},
+            [attempt("Failed", 0, 1), attempt("Failed", 61, 62)],
+            70,
+            ("wait", "Backoff for 1 minute 30 seconds"),
+        ),
+        (
+            {"backoff": {"duration": "10s", "maxDuration": "15s"}},
+            [attempt("Failed", 0, 1), attempt("Failed", 11, 12)],
+            12,
+            ("fail", "Backoff would exceed max duration limit"),
+        ),
+        (
+            {"backoff": {"duration": "1s", "maxDuration": "15s"}},
+            [attempt("Failed", 0, 16)],
+            16,
+            ("fail", "Max duration limit exceeded"),
+        ),
         ({}, [attempt("Succeeded", 0, 1)], 1, ("succeed", None)),
     ],
 )
-def test_decide(strategy: dict, attempts: list[NodeStatus], now: int, expected: tuple[str, str | None]) -> None:
+def test_decide(
+    strategy: dict, attempts: list[NodeStatus], now: int, expected: tuple[str, str | None]
+) -> None:
     decision = decide(RetryStrategy.model_validate(strategy), attempts, at(now))
     assert (decision.action, decision.message if decision.action != "succeed" else None) == expected
 
@@ -74,8 +113,9 @@ def test_decide_stops_when_the_workflow_stops_and_obeys_the_expression() -> None
     assert (refused.action, refused.message) == ("fail", "retryStrategy.expression evaluated to false")
 
 
-@pytest.mark.parametrize("strategy", [{"limit": "many"}, {"retryPolicy": "Sometimes"},
-                                      {"backoff": {"duration": "soon"}}])
+@pytest.mark.parametrize(
+    "strategy", [{"limit": "many"}, {"retryPolicy": "Sometimes"}, {"backoff": {"duration": "soon"}}]
+)
 def test_unreadable_strategies_raise(strategy: dict) -> None:
     with pytest.raises(RetryError):
         decide(RetryStrategy.model_validate(strategy), [attempt("Failed", 0, 1)], at(1))
@@ -83,8 +123,18 @@ def test_unreadable_strategies_raise(strategy: dict) -> None:
 
 def test_humanize_and_durations() -> None:
     assert [humanize(s) for s in (0, 1, 59, 61, 3600, 90061)] == [
-        "0 seconds", "1 second", "59 seconds", "1 minute 1 second", "1 hour", "1 day 1 hour 1 minute 1 second"]
-    assert parse_duration("90s", "x") == 90 and parse_duration(" 20 ", "x") == 20 and parse_duration(None, "x") is None
+        "0 seconds",
+        "1 second",
+        "59 seconds",
+        "1 minute 1 second",
+        "1 hour",
+        "1 day 1 hour 1 minute 1 second",
+    ]
+    assert (
+        parse_duration("90s", "x") == 90
+        and parse_duration(" 20 ", "x") == 20
+        and parse_duration(None, "x") is None
+    )
 
 
 def test_retry_succeeds_on_the_second_attempt_with_backoff_from_the_clock() -> None:
@@ -103,9 +153,11 @@ def test_retry_succeeds_on_the_second_attempt_with_backoff_from_the_clock() -> N
     assert world.started[1].pod_name == "retry-backoff-m2z9x-flaky-681080807"
     assert (world.node("").type, world.node("").children) == ("Retry", [first.id, second.id])
     assert second.node_flag.retried and first.display_name == "retry-backoff-m2z9x(0)"
-    waited = [d for d in world.decisions if d.status.nodes["retry-backoff-m2z9x"].message == "Backoff for 5 seconds"]
+    waited = [
+        d for d in world.decisions if d.status.nodes["retry-backoff-m2z9x"].message == "Backoff for 5 seconds"
+    ]
     assert waited and waited[0].wake_at is not None
-    gap = [d.status.nodes[second.id].started_at for d in world.decisions if second.id in d.status.nodes][0]
+    gap = next(d.status.nodes[second.id].started_at for d in world.decisions if second.id in d.status.nodes)
     assert gap == (START + timedelta(seconds=6)).strftime("%Y-%m-%dT%H:%M:%SZ")  # finished at 1, waited 5
 
 
@@ -187,7 +239,10 @@ spec:
 """)
     status = world.run(lambda pod: Outcome(seconds=100))
     first = world.node("(0)")
-    assert (first.phase, first.message) == ("Failed", "Pod was active on the node longer than the specified deadline")
+    assert (first.phase, first.message) == (
+        "Failed",
+        "Pod was active on the node longer than the specified deadline",
+    )
     assert world.started[0].deadline == START + timedelta(seconds=3)
     assert world.started_names() == ["(0)", "(1)"]
     assert status.phase == "Failed"

@@ -21,7 +21,8 @@ FAIL = """
 
 
 def test_steps_run_groups_in_sequence_and_steps_of_a_group_in_parallel() -> None:
-    world = World("""
+    world = World(
+        """
 metadata: {name: steps-z2zdn}
 spec:
   entrypoint: main
@@ -31,9 +32,13 @@ spec:
     - - {name: hello1, template: echo}
     - - {name: hello2a, template: echo}
       - {name: hello2b, template: echo}
-""" + ECHO)
+"""
+        + ECHO
+    )
     world.step()
-    assert [a.node_name for a in world.decisions[-1].actions if isinstance(a, StartPod)] == ["steps-z2zdn[0].hello1"]
+    assert [a.node_name for a in world.decisions[-1].actions if isinstance(a, StartPod)] == [
+        "steps-z2zdn[0].hello1"
+    ]
     status = world.run()
     assert status.phase == "Succeeded"
     assert world.started_names() == ["[0].hello1", "[1].hello2a", "[1].hello2b"]
@@ -44,11 +49,14 @@ spec:
     assert group1.children == [world.node("[1].hello2a").id, world.node("[1].hello2b").id]
     assert world.node("").outbound_nodes == group1.children
     assert status.progress == "3/3"
-    assert {node.boundary_id for node in status.nodes.values() if node.name != "steps-z2zdn"} == {"steps-z2zdn"}
+    assert {node.boundary_id for node in status.nodes.values() if node.name != "steps-z2zdn"} == {
+        "steps-z2zdn"
+    }
 
 
 def test_a_failed_step_fails_its_group_after_siblings_finish_and_later_groups_never_start() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: main
   templates:
@@ -57,7 +65,10 @@ spec:
     - - {name: bad, template: fail}
       - {name: slow, template: echo}
     - - {name: never, template: echo}
-""" + ECHO + FAIL)
+"""
+        + ECHO
+        + FAIL
+    )
 
     def behaviour(pod: StartPod) -> Outcome:
         outcome = default_behaviour(pod)
@@ -66,14 +77,20 @@ spec:
 
     status = world.run(behaviour)
     bad = world.node("[0].bad")
-    assert world.phases() == {"<root>": "Failed", "[0]": "Failed", "[0].bad": "Failed", "[0].slow": "Succeeded"}
+    assert world.phases() == {
+        "<root>": "Failed",
+        "[0]": "Failed",
+        "[0].bad": "Failed",
+        "[0].slow": "Succeeded",
+    }
     assert status.phase == "Failed"
     assert status.message == world.node("").message == f"child '{bad.id}' failed"
     assert bad.message == "main: Error (exit code 1)"
 
 
 def test_continue_on_failed_lets_the_next_group_run() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: main
   templates:
@@ -81,7 +98,10 @@ spec:
     steps:
     - - {name: bad, template: fail, continueOn: {failed: true}}
     - - {name: next, template: echo}
-""" + ECHO + FAIL)
+"""
+        + ECHO
+        + FAIL
+    )
     status = world.run()
     assert status.phase == "Succeeded"
     assert world.phases()["[0].bad"] == "Failed"
@@ -89,7 +109,8 @@ spec:
 
 
 def test_parameters_flow_from_workflow_arguments_and_earlier_step_outputs() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: main
   arguments: {parameters: [{name: who, value: world}]}
@@ -103,11 +124,16 @@ spec:
         template: echo
         arguments:
           parameters:
-          - {name: message, value: "{{inputs.parameters.who}} {{steps.gen.outputs.parameters.p}} {{steps.gen.outputs.result}} {{workflow.parameters.who}}"}
+          - name: message
+            value: >-
+              {{inputs.parameters.who}} {{steps.gen.outputs.parameters.p}} {{steps.gen.outputs.result}}
+              {{workflow.parameters.who}}
   - name: gen
     outputs: {parameters: [{name: p, valueFrom: {path: /tmp/p}}]}
     script: {image: python, command: [python], source: "print('r')"}
-""" + ECHO)
+"""
+        + ECHO
+    )
 
     def behaviour(pod: StartPod) -> Outcome:
         if "gen" in pod.node_name:
@@ -123,7 +149,8 @@ spec:
 
 
 def test_container_stdout_is_captured_only_when_a_caller_references_it() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: main
   templates:
@@ -134,14 +161,17 @@ spec:
     - - name: c
         template: echo
         arguments: {parameters: [{name: message, value: "{{steps.a.outputs.result}}"}]}
-""" + ECHO)
+"""
+        + ECHO
+    )
     world.run()
     captures = {action.node_name.split(".")[-1]: action.capture_result for action in world.started}
     assert captures == {"a": True, "b": False, "c": False}
 
 
 def test_when_false_skips_with_argo_message_and_an_error_in_when_errors_the_group() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: main
   arguments: {parameters: [{name: env, value: production}]}
@@ -152,16 +182,23 @@ spec:
     - - {name: heads, template: echo, when: "{{steps.flip.outputs.result}} == heads"}
       - {name: tails, template: echo, when: "{{steps.flip.outputs.result}} == tails"}
       - {name: deploy, template: echo, when: "{{workflow.parameters.env}} != production"}
-""" + ECHO)
+"""
+        + ECHO
+    )
     status = world.run()
     assert status.phase == "Succeeded"
     tails = world.node("[1].tails")
-    assert (tails.type, tails.phase, tails.message) == ("Skipped", "Skipped", "when 'heads == tails' evaluated false")
+    assert (tails.type, tails.phase, tails.message) == (
+        "Skipped",
+        "Skipped",
+        "when 'heads == tails' evaluated false",
+    )
     assert world.node("[1].deploy").message == "when 'production != production' evaluated false"
     assert world.phases()["[1].heads"] == "Succeeded"
     assert status.progress == "2/2"
 
-    broken = World("""
+    broken = World(
+        """
 spec:
   entrypoint: main
   arguments: {parameters: [{name: env, value: my-env}]}
@@ -169,7 +206,9 @@ spec:
   - name: main
     steps:
     - - {name: deploy, template: echo, when: "{{workflow.parameters.env}} == prod"}
-""" + ECHO)
+"""
+        + ECHO
+    )
     status = broken.run()
     deploy = broken.node("[0].deploy")
     assert (deploy.type, deploy.phase) == ("Skipped", "Error")
@@ -178,7 +217,8 @@ spec:
 
 
 def test_dag_diamond_runs_b_and_c_in_parallel_then_d() -> None:
-    world = World("""
+    world = World(
+        """
 metadata: {name: dag-diamond-8q7vp}
 spec:
   entrypoint: diamond
@@ -190,10 +230,14 @@ spec:
       - {name: B, template: echo, dependencies: [A]}
       - {name: C, template: echo, dependencies: [A]}
       - {name: D, template: echo, dependencies: [B, C]}
-""" + ECHO)
+"""
+        + ECHO
+    )
     status = world.run()
     assert status.phase == "Succeeded"
-    starts = [[a.node_name.rsplit(".", 1)[1] for a in d.actions if isinstance(a, StartPod)] for d in world.decisions]
+    starts = [
+        [a.node_name.rsplit(".", 1)[1] for a in d.actions if isinstance(a, StartPod)] for d in world.decisions
+    ]
     assert [names for names in starts if names] == [["A"], ["B", "C"], ["D"]]
     a, b, c, d = (world.node(f".{name}") for name in "ABCD")
     assert a.id == "dag-diamond-8q7vp-460213972" and d.id == "dag-diamond-8q7vp-409881115"
@@ -204,7 +248,8 @@ spec:
 
 
 def test_dag_fail_fast_stops_new_tasks_and_failfast_false_runs_independent_branches() -> None:
-    manifest = """
+    manifest = (
+        """
 spec:
   entrypoint: main
   templates:
@@ -216,7 +261,10 @@ spec:
       - {{name: B, template: echo}}
       - {{name: C, template: echo, dependencies: [B]}}
       - {{name: D, template: echo, dependencies: [A]}}
-""" + ECHO.replace("{", "{{").replace("}", "}}") + FAIL.replace("{", "{{").replace("}", "}}")
+"""
+        + ECHO.replace("{", "{{").replace("}", "}}")
+        + FAIL.replace("{", "{{").replace("}", "}}")
+    )
 
     def slow_b(pod: StartPod) -> Outcome:
         outcome = default_behaviour(pod)
@@ -230,14 +278,20 @@ spec:
 
     slow = World(manifest.format(fail_fast="false"))
     status = slow.run(slow_b)
-    assert slow.phases() == {"<root>": "Failed", ".A": "Failed", ".B": "Succeeded", ".C": "Succeeded",
-                             ".D": "Omitted"}
+    assert slow.phases() == {
+        "<root>": "Failed",
+        ".A": "Failed",
+        ".B": "Succeeded",
+        ".C": "Succeeded",
+        ".D": "Omitted",
+    }
     assert slow.node(".D").message == "omitted: depends condition not met"
     assert status.phase == "Failed"
 
 
 def test_enhanced_depends_runs_failure_handlers_and_omits_the_rest() -> None:
-    manifest = """
+    manifest = (
+        """
 spec:
   entrypoint: main
   templates:
@@ -249,26 +303,43 @@ spec:
       - {name: on-fail, template: echo, depends: "A.Failed"}
       - {name: either, template: echo, depends: "(A.Succeeded || A.Failed) && B"}
       - {name: not-skipped, template: echo, depends: "!B.Skipped"}
-""" + ECHO + FAIL
+"""
+        + ECHO
+        + FAIL
+    )
     world = World(manifest)
     status = world.run()
     assert world.phases() == {
-        "<root>": "Succeeded", ".A": "Failed", ".B": "Succeeded", ".on-fail": "Succeeded",
-        ".either": "Succeeded", ".not-skipped": "Succeeded",
+        "<root>": "Succeeded",
+        ".A": "Failed",
+        ".B": "Succeeded",
+        ".on-fail": "Succeeded",
+        ".either": "Succeeded",
+        ".not-skipped": "Succeeded",
     }
     assert status.phase == "Succeeded"
 
     # an omitted target inherits the failure of its ancestor: the DAG fails
-    world = World(manifest.replace("      - {name: B,", "      - {name: on-ok, template: echo, depends: A.Succeeded}\n      - {name: B,"))
+    world = World(
+        manifest.replace(
+            "      - {name: B,",
+            "      - {name: on-ok, template: echo, depends: A.Succeeded}\n      - {name: B,",
+        )
+    )
     status = world.run()
     on_ok = world.node(".on-ok")
-    assert (on_ok.type, on_ok.phase, on_ok.message) == ("Skipped", "Omitted", "omitted: depends condition not met")
+    assert (on_ok.type, on_ok.phase, on_ok.message) == (
+        "Skipped",
+        "Omitted",
+        "omitted: depends condition not met",
+    )
     assert status.phase == "Failed"
     assert status.message == f"child '{world.node('.A').id}' failed"
 
 
 def test_dag_target_runs_only_targets_and_their_ancestors() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: main
   arguments: {parameters: [{name: target, value: C}]}
@@ -280,13 +351,16 @@ spec:
       - {name: A, template: echo}
       - {name: B, template: echo}
       - {name: C, template: echo, dependencies: [A]}
-""" + ECHO)
+"""
+        + ECHO
+    )
     world.run()
     assert sorted(world.phases()) == [".A", ".C", "<root>"]
 
 
 def test_dag_tasks_see_ancestor_outputs_and_dag_outputs_come_from_tasks() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: main
   templates:
@@ -301,14 +375,17 @@ spec:
         template: echo
         dependencies: [A]
         arguments: {parameters: [{name: message, value: "{{tasks.A.outputs.result}}-two"}]}
-""" + ECHO)
+"""
+        + ECHO
+    )
     status = world.run()
     assert world.node("").outputs.parameters[0].value == "one-two"
     assert status.outputs.parameters[0].model_dump(exclude_none=True) == {"name": "final", "value": "one-two"}
 
 
 def test_steps_loop_children_hang_under_the_group_and_aggregate_outputs() -> None:
-    world = World("""
+    world = World(
+        """
 metadata: {name: loops-4bkx2}
 spec:
   entrypoint: main
@@ -331,7 +408,9 @@ spec:
         template: echo
         withParam: "{{steps.maps.outputs.result}}"
         arguments: {parameters: [{name: message, value: "got {{item}}"}]}
-""" + ECHO)
+"""
+        + ECHO
+    )
     status = world.run()
     assert status.phase == "Succeeded"
     first = world.node("[0].print-message-loop(0:hello world)")
@@ -340,11 +419,15 @@ spec:
     assert world.node("[1].maps(1:os:ubuntu,tag:22.04)").phase == "Succeeded"
     assert [a.template["container"]["args"][0] for a in world.started[4:6]] == ["n-05", "n-06"]
     # the maps loop printed "debian:9.1" and "ubuntu:22.04": not JSON, aggregated as strings
-    assert [a.template["container"]["args"][0] for a in world.started[6:]] == ["got debian:9.1", "got ubuntu:22.04"]
+    assert [a.template["container"]["args"][0] for a in world.started[6:]] == [
+        "got debian:9.1",
+        "got ubuntu:22.04",
+    ]
 
 
 def test_parameter_aggregation_feeds_with_param_and_per_item_when() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: main
   templates:
@@ -361,7 +444,9 @@ spec:
         arguments: {parameters: [{name: message, value: "{{item.num}}"}]}
     - - name: all
         template: echo
-        arguments: {parameters: [{name: message, value: "{{steps.gen.outputs.parameters.num}} {{steps.gen.outputs.result}}"}]}
+        arguments:
+          parameters:
+          - {name: message, value: "{{steps.gen.outputs.parameters.num}} {{steps.gen.outputs.result}}"}
   - name: gen
     inputs: {parameters: [{name: n}]}
     outputs:
@@ -369,7 +454,9 @@ spec:
       - {name: num, valueFrom: {path: /tmp/num}}
       - {name: evenness, valueFrom: {path: /tmp/evenness}}
     script: {image: python, command: [python], source: "print({{inputs.parameters.n}})"}
-""" + ECHO)
+"""
+        + ECHO
+    )
 
     def behaviour(pod: StartPod) -> Outcome:
         if pod.template.get("script"):
@@ -382,15 +469,16 @@ spec:
     assert status.phase == "Succeeded"
     even = {name: phase for name, phase in world.leaf_phases().items() if name.startswith("[1]")}
     assert even == {
-        '[1].even(0:evenness:odd,num:1)': "Skipped",
-        '[1].even(1:evenness:even,num:2)': "Succeeded",
-        '[1].even(2:evenness:odd,num:3)': "Skipped",
+        "[1].even(0:evenness:odd,num:1)": "Skipped",
+        "[1].even(1:evenness:even,num:2)": "Succeeded",
+        "[1].even(2:evenness:odd,num:3)": "Skipped",
     }
     assert world.started[-1].template["container"]["args"] == ['["1","2","3"] [1,2,3]']
 
 
 def test_empty_loops_aggregate_to_an_empty_list() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: main
   templates:
@@ -400,13 +488,16 @@ spec:
     - - name: after
         template: echo
         arguments: {parameters: [{name: message, value: "{{steps.none.outputs.result}}"}]}
-""" + ECHO)
+"""
+        + ECHO
+    )
     world.run()
     assert world.started[-1].template["container"]["args"] == ["[]"]
 
 
 def test_dag_loops_use_a_task_group_and_any_succeeded() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: main
   templates:
@@ -424,7 +515,9 @@ spec:
   - name: maybe
     inputs: {parameters: [{name: code}]}
     container: {image: busybox, command: [sh, -c], args: ["exit {{inputs.parameters.code}}"]}
-""" + ECHO)
+"""
+        + ECHO
+    )
     status = world.run()
     fan = world.node(".fan")
     assert (fan.type, fan.phase) == ("TaskGroup", "Failed")
@@ -437,14 +530,17 @@ spec:
 
 
 def test_bad_with_param_is_an_error_node_with_argo_message() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: main
   templates:
   - name: main
     steps:
     - - {name: loop, template: echo, withParam: "not json"}
-""" + ECHO)
+"""
+        + ECHO
+    )
     status = world.run()
     loop = world.node("[0].loop")
     assert loop.phase == "Error"
@@ -453,7 +549,8 @@ spec:
 
 
 def test_skipped_producer_output_drops_the_argument_so_the_default_applies() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: main
   templates:
@@ -466,13 +563,16 @@ spec:
   - name: gen
     outputs: {parameters: [{name: p, valueFrom: {path: /tmp/p}}]}
     container: {image: busybox, command: [echo]}
-""" + ECHO)
+"""
+        + ECHO
+    )
     world.run()
     assert world.started[-1].template["container"]["args"] == ["hi"]
 
 
 def test_exit_handler_sees_workflow_status_and_failures_and_runs_after_a_failure() -> None:
-    world = World("""
+    world = World(
+        """
 metadata: {name: exit-handlers-p7tq4}
 spec:
   entrypoint: main
@@ -488,12 +588,18 @@ spec:
         template: echo
         when: "{{workflow.status}} != Succeeded"
         arguments: {parameters: [{name: message, value: "{{workflow.status}} {{workflow.failures}}"}]}
-""" + ECHO + FAIL)
+"""
+        + ECHO
+        + FAIL
+    )
     status = world.run()
     handler = world.node(".onExit")
     assert handler.id == "exit-handlers-p7tq4-527152137"
     assert (handler.boundary_id, handler.node_flag.hooked, handler.display_name) == (
-        None, True, "exit-handlers-p7tq4.onExit")
+        None,
+        True,
+        "exit-handlers-p7tq4.onExit",
+    )
     assert world.phases()[".onExit[0].celebrate"] == "Skipped"
     message = world.started[-1].template["container"]["args"][0]
     status_text, failures = message.split(" ", 1)
@@ -503,19 +609,24 @@ spec:
 
 
 def test_a_failing_exit_handler_turns_success_into_failure() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: echo
   onExit: fail
   templates:
-""" + ECHO + FAIL)
+"""
+        + ECHO
+        + FAIL
+    )
     status = world.run()
     assert world.phases() == {"<root>": "Succeeded", ".onExit": "Failed"}
     assert (status.phase, status.message) == ("Failed", "main: Error (exit code 1)")
 
 
 def test_step_level_exit_hook_runs_before_the_next_group() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: main
   templates:
@@ -523,9 +634,12 @@ spec:
     steps:
     - - name: a
         template: echo
-        hooks: {exit: {template: echo, arguments: {parameters: [{name: message, value: "{{steps.a.status}}"}]}}}
+        hooks:
+          exit: {template: echo, arguments: {parameters: [{name: message, value: "{{steps.a.status}}"}]}}
     - - {name: b, template: echo}
-""" + ECHO)
+"""
+        + ECHO
+    )
     world.run()
     assert world.started_names() == ["[0].a", "[0].a.onExit", "[1].b"]
     assert world.started[1].template["container"]["args"] == ["Succeeded"]
@@ -533,7 +647,8 @@ spec:
 
 
 def test_template_parallelism_and_workflow_parallelism_limit_running_children() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: main
   templates:
@@ -541,12 +656,15 @@ spec:
     parallelism: 2
     steps:
     - - {name: loop, template: echo, withItems: [a, b, c, d, e]}
-""" + ECHO)
+"""
+        + ECHO
+    )
     world.run()
     started = [[a.node_name for a in d.actions if isinstance(a, StartPod)] for d in world.decisions]
     assert max(len(names) for names in started) == 2
 
-    limited = World("""
+    limited = World(
+        """
 spec:
   entrypoint: main
   parallelism: 1
@@ -557,7 +675,9 @@ spec:
       - {name: A, template: echo}
       - {name: B, template: echo}
       - {name: C, template: echo}
-""" + ECHO)
+"""
+        + ECHO
+    )
     status = limited.run()
     assert status.phase == "Succeeded"
     assert all(len([a for a in d.actions if isinstance(a, StartPod)]) <= 1 for d in limited.decisions)
@@ -586,17 +706,22 @@ spec:
 
 
 def test_template_ref_resolves_in_the_library_and_is_stored() -> None:
-    library = {(False, "lib"): """
+    library = {
+        (False, "lib"): """
 templates:
 - name: greet
   inputs: {parameters: [{name: who, value: lib}]}
   steps:
-  - - {name: inner, template: say, arguments: {parameters: [{name: m, value: "{{inputs.parameters.who}} {{workflow.parameters.g}}"}]}}
+  - - name: inner
+      template: say
+      arguments: {parameters: [{name: m, value: "{{inputs.parameters.who}} {{workflow.parameters.g}}"}]}
 - name: say
   inputs: {parameters: [{name: m}]}
   container: {image: busybox, command: [echo], args: ["{{inputs.parameters.m}}"]}
-"""}
-    world = World("""
+"""
+    }
+    world = World(
+        """
 spec:
   entrypoint: main
   arguments: {parameters: [{name: g, value: global}]}
@@ -604,7 +729,9 @@ spec:
   - name: main
     steps:
     - - {name: call, templateRef: {name: lib, template: greet}}
-""", library=library)
+""",
+        library=library,
+    )
     status = world.run()
     assert status.phase == "Succeeded"
     assert world.started[0].template["container"]["args"] == ["lib global"]
@@ -615,14 +742,17 @@ spec:
 
 
 def test_unknown_template_ref_is_a_validation_error() -> None:
-    world = World("""
+    world = World(
+        """
 spec:
   entrypoint: main
   templates:
   - name: main
     steps:
     - - {name: call, templateRef: {name: lib, template: nope}}
-""", library={})
+""",
+        library={},
+    )
     status = world.run()
     assert status.phase == "Error"
     assert "template reference lib.nope not found" in status.message
@@ -630,12 +760,15 @@ spec:
 
 @pytest.mark.parametrize("phase", ["Succeeded", "Failed"])
 def test_root_pod_workflow_takes_its_pod_phase(phase: str) -> None:
-    world = World("""
+    world = World(
+        """
 metadata: {name: hello-world-9tql2}
 spec:
   entrypoint: echo
   templates:
-""" + ECHO)
+"""
+        + ECHO
+    )
     status = world.run(lambda pod: Outcome(phase))
     assert world.started[0].pod_name == "hello-world-9tql2"
     assert status.phase == phase

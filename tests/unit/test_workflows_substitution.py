@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.workflows.substitution import Scope, SubstitutionError, expression_environment, substitute, substitute_tree
+from analysis.workflows.substitution import (
+    Scope,
+    SubstitutionError,
+    expression_environment,
+    substitute,
+    substitute_tree,
+)
 
 SCOPE = Scope(
     {
@@ -52,7 +58,10 @@ def test_substitute(text: str, expected: str) -> None:
         ("{{inputs.parameters.missing}}", "failed to resolve {{inputs.parameters.missing}}"),
         ("{{steps.nope.outputs.result}}", "failed to resolve {{steps.nope.outputs.result}}"),
         ("{{item.tag}}", "failed to resolve {{item.tag}}"),
-        ("{{=inputs.parameters.my-p}}", "failed to evaluate expression"),  # hyphens need ['...'] in expressions
+        (
+            "{{=inputs.parameters.my-p}}",
+            "failed to evaluate expression",
+        ),  # hyphens need ['...'] in expressions
         ("{{=asInt('x')}}", 'strconv.ParseInt: parsing "x": invalid syntax'),
         ("{{=steps.skipped.outputs.parameters.p}}", "result is nil"),
         ("{{=nothing}}", "unknown name nothing"),
@@ -67,12 +76,17 @@ def test_strict_substitution_errors(text: str, message: str) -> None:
 
 def test_lenient_substitution_keeps_what_it_cannot_resolve_yet() -> None:
     text = "{{inputs.parameters.my-p}} {{steps.later.outputs.result}} {{=steps.later.outputs.result}}"
-    assert substitute(text, SCOPE, strict=False) == "x {{steps.later.outputs.result}} {{=steps.later.outputs.result}}"
+    assert (
+        substitute(text, SCOPE, strict=False)
+        == "x {{steps.later.outputs.result}} {{=steps.later.outputs.result}}"
+    )
 
 
 def test_substitute_tree_walks_strings_but_not_keys_or_inline_templates() -> None:
     tree = {"{{item.os}}": ["{{item.os}}", 3, {"inline": {"args": ["{{item.os}}"]}}]}
-    assert substitute_tree(tree, SCOPE) == {"{{item.os}}": ["debian", 3, {"inline": {"args": ["{{item.os}}"]}}]}
+    assert substitute_tree(tree, SCOPE) == {
+        "{{item.os}}": ["debian", 3, {"inline": {"args": ["{{item.os}}"]}}]
+    }
 
 
 def test_values_with_quotes_and_newlines_are_inserted_verbatim() -> None:

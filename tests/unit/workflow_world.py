@@ -49,12 +49,19 @@ def default_behaviour(pod: StartPod) -> Outcome:
 
 
 class World:
-    def __init__(self, manifest: str | dict[str, Any], *, library: dict[tuple[bool, str], str] | None = None,
-                 start: datetime = START) -> None:
+    def __init__(
+        self,
+        manifest: str | dict[str, Any],
+        *,
+        library: dict[tuple[bool, str], str] | None = None,
+        start: datetime = START,
+    ) -> None:
         data = yaml.safe_load(manifest) if isinstance(manifest, str) else manifest
         data.setdefault("metadata", {}).setdefault("name", "wf")
         self.workflow = Workflow.from_dict(data)
-        self.library = {key: WorkflowSpec.from_dict(yaml.safe_load(text)) for key, text in (library or {}).items()}
+        self.library = {
+            key: WorkflowSpec.from_dict(yaml.safe_load(text)) for key, text in (library or {}).items()
+        }
         self.now = start
         self.status: WorkflowStatus | None = None
         self.started: list[StartPod] = []
@@ -80,11 +87,17 @@ class World:
             exit_code=outcome.exit_code,
             parameters=[Parameter(name=k, value=v) for k, v in outcome.parameters.items()] or None,
         )
-        self.status = apply_report(self.status, PodReport(node.id, outcome.phase, outcome.message, outputs),
-                                   self.now)
+        self.status = apply_report(
+            self.status, PodReport(node.id, outcome.phase, outcome.message, outputs), self.now
+        )
 
-    def run(self, behaviour: Callable[[StartPod], Outcome] = default_behaviour, *, passes: int = 200,
-            tick: float = 1.0) -> WorkflowStatus:
+    def run(
+        self,
+        behaviour: Callable[[StartPod], Outcome] = default_behaviour,
+        *,
+        passes: int = 200,
+        tick: float = 1.0,
+    ) -> WorkflowStatus:
         """Pass, start what was asked, let time run, report what finished; until a final phase."""
         for _ in range(passes):
             decision = self.step()
@@ -118,7 +131,9 @@ class World:
     def phases(self) -> dict[str, str]:
         """Node name (without the workflow name) → phase."""
         assert self.status is not None
-        return {node.name.removeprefix(self.name) or "<root>": node.phase for node in self.status.nodes.values()}
+        return {
+            node.name.removeprefix(self.name) or "<root>": node.phase for node in self.status.nodes.values()
+        }
 
     def leaf_phases(self) -> dict[str, str]:
         assert self.status is not None

@@ -81,12 +81,16 @@ class ArtifactRepository:
             tar.extractall(unpack, filter="data")
         entries = list(unpack.iterdir())
         if len(entries) != 1:
-            raise ArtifactError(f"artifact {key!r} must hold exactly one file or directory, found {len(entries)}")
+            raise ArtifactError(
+                f"artifact {key!r} must hold exactly one file or directory, found {len(entries)}"
+            )
         entries[0].rename(destination)
         unpack.rmdir()
 
 
-def stage_input_artifact(artifact: dict[str, Any], destination: Path, repository: ArtifactRepository | None) -> bool:
+def stage_input_artifact(
+    artifact: dict[str, Any], destination: Path, repository: ArtifactRepository | None
+) -> bool:
     """Put one bound input artifact at ``destination``; False when it is optional and absent."""
     name = artifact.get("name", "?")
     if artifact.get("raw") is not None:
@@ -103,5 +107,7 @@ def stage_input_artifact(artifact: dict[str, Any], destination: Path, repository
         return False
     locations = sorted(set(artifact) & {"s3", "gcs", "azure", "git", "http", "oss", "hdfs", "artifactory"})
     if locations:
-        raise ArtifactError(f"inputs.artifacts.{name}: {locations[0]} artifacts are not supported by this executor")
+        raise ArtifactError(
+            f"inputs.artifacts.{name}: {locations[0]} artifacts are not supported by this executor"
+        )
     raise ArtifactError(f"inputs.artifacts.{name} was not supplied")

@@ -34,9 +34,17 @@ class _Tracked:
 
 
 class KubernetesExecutor:
-    def __init__(self, api_client: Any, namespace: str, workflow: str, *, settings: PodSettings | None = None,
-                 owner: dict[str, Any] | None = None, report_grace: float = 30.0,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        api_client: Any,
+        namespace: str,
+        workflow: str,
+        *,
+        settings: PodSettings | None = None,
+        owner: dict[str, Any] | None = None,
+        report_grace: float = 30.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.core = client.CoreV1Api(api_client)
         self.namespace = namespace
         self.workflow = workflow
@@ -51,13 +59,20 @@ class KubernetesExecutor:
         if action.node_id in self.tracked:
             return
         self.tracked[action.node_id] = _Tracked(action)
-        manifest = pod_manifest(action, self.workflow, self.namespace, self.clock(), self.settings, self.owner)
+        manifest = pod_manifest(
+            action, self.workflow, self.namespace, self.clock(), settings=self.settings, owner=self.owner
+        )
         try:
-            self.core.create_namespaced_pod(self.namespace, manifest)
+            self.core.create_namespaced_pod(self.namespace, manifest)  # type: ignore[arg-type]
         except ApiException as error:
             if error.status != 409:
-                self.pending.append(PodReport(action.node_id, "Error", f"cannot create pod {action.pod_name}: "
-                                                                       f"{error.reason} {error.body or ''}".strip()))
+                self.pending.append(
+                    PodReport(
+                        action.node_id,
+                        "Error",
+                        f"cannot create pod {action.pod_name}: {error.reason} {error.body or ''}".strip(),
+                    )
+                )
                 self.tracked[action.node_id].done = True
 
     def stop(self, action: StopPod) -> None:
@@ -76,7 +91,8 @@ class KubernetesExecutor:
         if not active:
             return reports
         listed = self.core.list_namespaced_pod(self.namespace, label_selector=f"{RUN_LABEL}={self.workflow}")
-        pods = {pod.metadata.name: self.core.api_client.sanitize_for_serialization(pod) for pod in listed.items}
+        serialized = (self.core.api_client.sanitize_for_serialization(item) for item in listed.items)
+        pods: dict[str, dict[str, Any]] = {pod["metadata"]["name"]: pod for pod in serialized}
         for node_id, tracked in active.items():
             pod = pods.get(tracked.action.pod_name)
             if pod is None:

@@ -56,7 +56,9 @@ def private_directories(template: dict[str, Any]) -> list[str]:
         if pure == PurePosixPath("/tmp") or PurePosixPath("/tmp") in pure.parents:
             continue
         directory = _shadowable(pure)
-        if directory not in chosen and not any(PurePosixPath(c) in PurePosixPath(directory).parents for c in chosen):
+        if directory not in chosen and not any(
+            PurePosixPath(c) in PurePosixPath(directory).parents for c in chosen
+        ):
             chosen.append(directory)
     return chosen
 
@@ -70,8 +72,8 @@ def _shadowable(path: PurePosixPath) -> str:
         if not host.is_dir():
             break
     raise StagingError(
-        f"path {str(path)!r}: its directory exists on this host and is not empty, so a step cannot get its own "
-        "copy of it; use a path under /tmp or in a new directory"
+        f"path {str(path)!r}: its directory exists on this host and is not empty, so a step cannot get "
+        "its own copy of it; use a path under /tmp or in a new directory"
     )
 
 
@@ -88,7 +90,9 @@ class _Step:
 class LocalExecutor:
     """Runs steps under ``workdir``; artifacts go to ``repository`` (default ``<workdir>/artifacts``)."""
 
-    def __init__(self, workdir: Path, workflow_name: str, repository: ArtifactRepository | None = None) -> None:
+    def __init__(
+        self, workdir: Path, workflow_name: str, repository: ArtifactRepository | None = None
+    ) -> None:
         self.workdir = workdir
         self.workflow_name = workflow_name
         self.repository = repository or ArtifactRepository(workdir / "artifacts")
@@ -105,7 +109,9 @@ class LocalExecutor:
         step = _Step(action, directory, None)
         self.steps[action.node_id] = step
         if action.template.get("resource") is not None:
-            step.failure = "resource templates need a Kubernetes cluster; run this workflow with the kubernetes executor"
+            step.failure = (
+                "resource templates need a Kubernetes cluster; run this workflow with the kubernetes executor"
+            )
             return
         try:
             stage(action.template, directory / "argo", self.repository)
@@ -115,16 +121,26 @@ class LocalExecutor:
             step.failure = str(error)
             return
         step.log = (directory / _LOG).open("wb")
-        step.process = subprocess.Popen(  # noqa: S603 - a list of words, no shell parsing of user text here
-            command, stdout=step.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=self._environment(action), cwd=directory, start_new_session=True,
+        step.process = subprocess.Popen(
+            command,
+            stdout=step.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=self._environment(action),
+            cwd=directory,
+            start_new_session=True,
         )
 
     def _environment(self, action: StartPod) -> dict[str, str]:
         body = action.template.get("script") or action.template.get("container") or {}
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/root"),
-               "ARGO_POD_NAME": action.pod_name, "ARGO_NODE_ID": action.node_id,
-               "ARGO_WORKFLOW_NAME": self.workflow_name, "ARGO_CONTAINER_NAME": "main"}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/root"),
+            "ARGO_POD_NAME": action.pod_name,
+            "ARGO_NODE_ID": action.node_id,
+            "ARGO_WORKFLOW_NAME": self.workflow_name,
+            "ARGO_CONTAINER_NAME": "main",
+        }
         for variable in body.get("env") or []:
             if "value" in variable:
                 env[variable["name"]] = str(variable["value"])
@@ -183,21 +199,32 @@ class LocalExecutor:
                 step.log.close()
                 step.log = None
             step.process = None
-            collected = collect(step.action.template, step.directory / "argo", exit_code=None,
-                                capture_result=step.action.capture_result, repository=self.repository,
-                                key_prefix=f"{self.workflow_name}/{step.action.pod_name}")
+            collected = collect(
+                step.action.template,
+                step.directory / "argo",
+                exit_code=None,
+                capture_result=step.action.capture_result,
+                repository=self.repository,
+                key_prefix=f"{self.workflow_name}/{step.action.pod_name}",
+            )
             message = collected.message
             if collected.phase == "Error" and code not in (0, None) and "exit code" not in (message or ""):
                 message = f"{message} (wrapper exit code {code})"
-            reports.append(PodReport(node_id, collected.phase, message, collected.outputs, host_node_name="localhost"))
+            reports.append(
+                PodReport(node_id, collected.phase, message, collected.outputs, host_node_name="localhost")
+            )
         return reports
 
     def wait(self, timeout: float) -> None:
         """Sleep until a step may have changed (a process ended), at most ``timeout`` seconds."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            if any(step.failure is not None or (step.process is not None and step.process.poll() is not None)
-                   or (step.process is not None and not step.reported_running) for step in self.steps.values()):
+            if any(
+                step.failure is not None
+                or (step.process is not None and step.process.poll() is not None)
+                or (step.process is not None and not step.reported_running)
+                for step in self.steps.values()
+            ):
                 return
             time.sleep(min(0.05, max(0.0, end - time.monotonic())))
 

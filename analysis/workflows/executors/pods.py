@@ -19,9 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from analysis.workflows.actions import PodReport, StartPod
-from analysis.workflows.spec import Outputs
 from analysis.workflows.executors.podside import REPORT_PREFIX
 from analysis.workflows.executors.staging import ARGO_DIR, wrapper_script
+from analysis.workflows.spec import Outputs
 
 __all__ = ["RUN_LABEL", "PodSettings", "interpret", "pod_manifest"]
 
@@ -33,14 +33,21 @@ _POD_DEADLINE = "Pod was active on the node longer than the specified deadline"
 @dataclass(frozen=True)
 class PodSettings:
     runner_image: str = "ghcr.io/rollouts/rollouts:latest"
-    """Image of the ``init``/``wait`` containers (needs Python and this package); ignored by the devcluster."""
+    """Image of the ``init``/``wait`` containers (Python and this package); the devcluster ignores it."""
     runner_command: tuple[str, ...] = ("python3", "-m", "analysis.workflows.executors.podside")
     repository_host_path: str | None = None
     """A host directory holding the artifact repository (devcluster, single-node clusters)."""
 
 
-def pod_manifest(action: StartPod, workflow: str, namespace: str, now: datetime, settings: PodSettings,
-                 owner: dict[str, Any] | None = None) -> dict[str, Any]:
+def pod_manifest(
+    action: StartPod,
+    workflow: str,
+    namespace: str,
+    now: datetime,
+    *,
+    settings: PodSettings,
+    owner: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     template = action.template
     body = dict(template.get("script") or template.get("container") or {})
     environment = [
@@ -52,24 +59,39 @@ def pod_manifest(action: StartPod, workflow: str, namespace: str, now: datetime,
     runner_mounts = [argo_mount]
     volumes: list[dict[str, Any]] = [{"name": "argo", "emptyDir": {}}]
     if settings.repository_host_path:
-        volumes.append({"name": "artifacts", "hostPath": {"path": settings.repository_host_path,
-                                                          "type": "DirectoryOrCreate"}})
+        volumes.append(
+            {
+                "name": "artifacts",
+                "hostPath": {"path": settings.repository_host_path, "type": "DirectoryOrCreate"},
+            }
+        )
         runner_mounts = [argo_mount, {"name": "artifacts", "mountPath": _REPOSITORY_MOUNT}]
         environment.append({"name": "ARGO_ARTIFACT_REPOSITORY", "value": _REPOSITORY_MOUNT})
     volumes += template.get("volumes") or []
     main = {
-        key: value for key, value in body.items()
+        key: value
+        for key, value in body.items()
         if key not in ("source", "command", "args", "workingDir", "name")
     }
-    main.update({
-        "name": "main",
-        "command": ["sh", "-c", wrapper_script(template)],
-        "volumeMounts": [*(body.get("volumeMounts") or []), argo_mount],
-        "env": [*(body.get("env") or []), {"name": "ARGO_POD_NAME", "value": action.pod_name},
-                {"name": "ARGO_NODE_ID", "value": action.node_id}, {"name": "ARGO_WORKFLOW_NAME", "value": workflow}],
-    })
-    runner = {"image": settings.runner_image, "command": list(settings.runner_command), "env": environment,
-              "volumeMounts": runner_mounts}
+    main.update(
+        {
+            "name": "main",
+            "command": ["sh", "-c", wrapper_script(template)],
+            "volumeMounts": [*(body.get("volumeMounts") or []), argo_mount],
+            "env": [
+                *(body.get("env") or []),
+                {"name": "ARGO_POD_NAME", "value": action.pod_name},
+                {"name": "ARGO_NODE_ID", "value": action.node_id},
+                {"name": "ARGO_WORKFLOW_NAME", "value": workflow},
+            ],
+        }
+    )
+    runner = {
+        "image": settings.runner_image,
+        "command": list(settings.runner_command),
+        "env": environment,
+        "volumeMounts": runner_mounts,
+    }
     spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "volumes": volumes,
@@ -106,7 +128,10 @@ def _terminated(status: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _waiting_message(pod_status: dict[str, Any]) -> str | None:
-    for status in [*(pod_status.get("initContainerStatuses") or []), *(pod_status.get("containerStatuses") or [])]:
+    for status in [
+        *(pod_status.get("initContainerStatuses") or []),
+        *(pod_status.get("containerStatuses") or []),
+    ]:
         waiting = (status.get("state") or {}).get("waiting")
         if waiting and waiting.get("reason"):
             detail = waiting.get("message")
@@ -146,8 +171,12 @@ def interpret(node_id: str, pod: dict[str, Any], wait_log: str | None = None) ->
         return PodReport(node_id, "Failed", _POD_DEADLINE, host_node_name=host)
     init = _terminated(_container(status.get("initContainerStatuses"), "init"))
     if init is not None and init.get("exitCode") not in (0, None):
-        return PodReport(node_id, "Error", f"init: {init.get('message') or init.get('reason')}".strip(),
-                         host_node_name=host)
+        return PodReport(
+            node_id,
+            "Error",
+            f"init: {init.get('message') or init.get('reason')}".strip(),
+            host_node_name=host,
+        )
     wait = _terminated(_container(status.get("containerStatuses"), "wait")) or {}
     report = parse_report(wait.get("message"))
     if report is None and '"inLog"' in (wait.get("message") or ""):
@@ -160,6 +189,8 @@ def interpret(node_id: str, pod: dict[str, Any], wait_log: str | None = None) ->
     main = _terminated(_container(status.get("containerStatuses"), "main")) or {}
     if main.get("exitCode") not in (0, None):
         reason = main.get("reason") or "Error"
-        return PodReport(node_id, "Failed", f"main: {reason} (exit code {main['exitCode']})", host_node_name=host)
+        return PodReport(
+            node_id, "Failed", f"main: {reason} (exit code {main['exitCode']})", host_node_name=host
+        )
     message = status.get("message") or "the pod ended without reporting its outputs"
     return PodReport(node_id, "Error", message, host_node_name=host)

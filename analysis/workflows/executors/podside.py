@@ -10,6 +10,7 @@ another request. Settings come from environment variables set by the Kubernetes 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -32,10 +33,8 @@ def _repository() -> ArtifactRepository | None:
 
 
 def _terminate(message: str) -> None:
-    try:
+    with contextlib.suppress(OSError):  # outside a pod there is no termination log: stdout is enough
         _TERMINATION_LOG.write_text(message[-TERMINATION_LIMIT:], encoding="utf-8")
-    except OSError:
-        pass
 
 
 def _init(template: dict[str, object]) -> int:
@@ -54,15 +53,22 @@ def _wait(template: dict[str, object]) -> int:
     while not done.exists():
         time.sleep(0.1)
     collected = collect(
-        template, argo, exit_code=None,
+        template,
+        argo,
+        exit_code=None,
         capture_result=os.environ.get("ARGO_CAPTURE_RESULT") == "true",
-        repository=_repository(), key_prefix=os.environ.get("ARGO_KEY_PREFIX", "artifacts"),
+        repository=_repository(),
+        key_prefix=os.environ.get("ARGO_KEY_PREFIX", "artifacts"),
     )
-    report = json.dumps({
-        "phase": collected.phase,
-        "message": collected.message,
-        "outputs": collected.outputs.model_dump(by_alias=True, exclude_none=True),
-    }, separators=(",", ":"), ensure_ascii=False)
+    report = json.dumps(
+        {
+            "phase": collected.phase,
+            "message": collected.message,
+            "outputs": collected.outputs.model_dump(by_alias=True, exclude_none=True),
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     print(REPORT_PREFIX + report, flush=True)
     _terminate(report if len(report.encode()) <= TERMINATION_LIMIT else json.dumps({"inLog": True}))
     return 0

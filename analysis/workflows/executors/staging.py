@@ -91,7 +91,7 @@ def wrapper_script(template: dict[str, Any], argo_dir: str = ARGO_DIR) -> str:
         staged = f'"$A/inputs/artifacts/"{shlex.quote(artifact["name"])}'
         target = shlex.quote(path)
         lines.append(
-            f"if [ -e {staged} ]; then mkdir -p \"$(dirname {target})\" && rm -rf {target} && "
+            f'if [ -e {staged} ]; then mkdir -p "$(dirname {target})" && rm -rf {target} && '
             f"cp -R {staged} {target}; fi"
         )
     command = " ".join(shlex.quote(word) for word in main_command(template))
@@ -105,14 +105,14 @@ def wrapper_script(template: dict[str, Any], argo_dir: str = ARGO_DIR) -> str:
         path = (parameter.get("valueFrom") or {}).get("path")
         if path:
             name = shlex.quote(parameter["name"])
-            lines.append(f'if [ -e {shlex.quote(path)} ]; then cp {shlex.quote(path)} "$A/outputs/parameters/"{name}; fi')
+            source = shlex.quote(path)
+            lines.append(f'if [ -e {source} ]; then cp {source} "$A/outputs/parameters/"{name}; fi')
     for artifact in outputs.get("artifacts") or []:
         path = artifact.get("path")
         if path:
             name = shlex.quote(artifact["name"])
-            lines.append(
-                f'if [ -e {shlex.quote(path)} ]; then cp -R {shlex.quote(path)} "$A/outputs/artifacts/"{name}; fi'
-            )
+            source = shlex.quote(path)
+            lines.append(f'if [ -e {source} ]; then cp -R {source} "$A/outputs/artifacts/"{name}; fi')
     lines.append('touch "$A/ctr/main/done"')
     lines.append('exit "$code"')
     return "\n".join(lines) + "\n"
@@ -136,8 +136,15 @@ def _trim(text: str) -> str:
     return text[:-1] if text.endswith("\n") else text
 
 
-def collect(template: dict[str, Any], argo: Path, *, exit_code: int | None, capture_result: bool,
-            repository: ArtifactRepository | None, key_prefix: str) -> Collected:
+def collect(
+    template: dict[str, Any],
+    argo: Path,
+    *,
+    exit_code: int | None,
+    capture_result: bool,
+    repository: ArtifactRepository | None,
+    key_prefix: str,
+) -> Collected:
     """After the step: exit code, result, output parameters and artifacts (Argo's rules)."""
     if exit_code is None:
         recorded = argo / "ctr" / "main" / "exitcode"
@@ -163,7 +170,9 @@ def collect(template: dict[str, Any], argo: Path, *, exit_code: int | None, capt
             elif source.default is not None:
                 value = source.default
             else:
-                problems.append(f"output parameter {parameter.name}: open {source.path}: no such file or directory")
+                problems.append(
+                    f"output parameter {parameter.name}: open {source.path}: no such file or directory"
+                )
                 continue
         parameters.append(Parameter(name=parameter.name, value=value, global_name=parameter.global_name))
     artifacts: list[Artifact] = []
@@ -171,7 +180,9 @@ def collect(template: dict[str, Any], argo: Path, *, exit_code: int | None, capt
         found = argo / "outputs" / "artifacts" / raw["name"]
         if not found.exists():
             if not raw.get("optional"):
-                problems.append(f"output artifact {raw['name']}: {raw.get('path')}: no such file or directory")
+                problems.append(
+                    f"output artifact {raw['name']}: {raw.get('path')}: no such file or directory"
+                )
             continue
         if repository is None:
             problems.append(f"output artifact {raw['name']}: no artifact repository is configured")
@@ -181,9 +192,16 @@ def collect(template: dict[str, Any], argo: Path, *, exit_code: int | None, capt
         except (ArtifactError, OSError) as error:
             problems.append(f"output artifact {raw['name']}: {error}")
             continue
-        artifacts.append(Artifact.model_validate({
-            key: value for key, value in raw.items() if key in ("name", "path", "archive", "globalName", "mode")
-        } | {"local": {"key": key}}))
+        artifacts.append(
+            Artifact.model_validate(
+                {
+                    key: value
+                    for key, value in raw.items()
+                    if key in ("name", "path", "archive", "globalName", "mode")
+                }
+                | {"local": {"key": key}}
+            )
+        )
     outputs.parameters = parameters or None
     outputs.artifacts = artifacts or None
     if exit_code is None:
