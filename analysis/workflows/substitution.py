@@ -33,6 +33,7 @@ __all__ = [
     "SubstitutionError",
     "expression_environment",
     "find_tags",
+    "is_validated",
     "substitute",
     "substitute_tree",
 ]
@@ -81,7 +82,8 @@ def find_tags(text: str) -> list[str]:
     return [match.group(1) for match in _TAG.finditer(text)]
 
 
-def _validated(name: str) -> bool:
+def is_validated(name: str) -> bool:
+    """Is ``name`` a variable Argo checks (``inputs.``, ``steps.``, ``item``...), not a foreign tag?"""
     return name in _VALIDATED_NAMES or name.startswith(_VALIDATED_ROOTS)
 
 
@@ -97,7 +99,7 @@ def substitute(text: str, scope: Scope, *, strict: bool = True) -> str:
         name = inner.strip()
         if name in scope.values:
             return scope.values[name]
-        if strict and _validated(name) and name not in _EXIT_HANDLER_ONLY:
+        if strict and is_validated(name) and name not in _EXIT_HANDLER_ONLY:
             raise SubstitutionError(f"failed to resolve {{{{{name}}}}}")
         return match.group(0)
 

@@ -22,24 +22,13 @@ from typing import Any
 from analysis.models.base import KubeModel
 from analysis.workflows.conditions import ConditionError, depends_operands
 from analysis.workflows.spec import DAGTask, Template, TemplateRef, Workflow, WorkflowSpec, WorkflowStep
-from analysis.workflows.substitution import find_tags
+from analysis.workflows.substitution import find_tags, is_validated
 
 __all__ = ["Library", "ValidationError", "validate_workflow", "workflow_problems"]
 
 _NAME = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 _PARAMETER_NAME = re.compile(r"^[-a-zA-Z0-9_]+$")
 _SUPPORTED = frozenset({"container", "script", "resource", "suspend", "steps", "dag"})
-_VALIDATED_ROOTS = (
-    "workflow.",
-    "inputs.",
-    "outputs.",
-    "steps.",
-    "tasks.",
-    "item.",
-    "pod.",
-    "node.",
-    "lastRetry.",
-)
 _STEP_FIELDS = ("id", "ip", "status", "exitCode", "startedAt", "finishedAt", "hostNodeName", "outputs.result")
 _MAX_WORKFLOW_NAME = 63
 
@@ -216,7 +205,7 @@ class _Checker:
         for text in _strings(value):
             for tag in find_tags(text):
                 name = tag.strip()
-                if tag.startswith("=") or not _validated(name):
+                if tag.startswith("=") or not is_validated(name):
                     continue
                 if name in names or name in self.globals or _dynamic_global(name):
                     continue
@@ -412,10 +401,6 @@ def _unknown_fields(value: Any, path: str) -> Iterable[str]:
 
 _OPEN_TYPES = ("Container", "ScriptTemplate", "Template", "WorkflowSpec")
 """Models that mirror Kubernetes objects or carry pod settings we pass through unread."""
-
-
-def _validated(name: str) -> bool:
-    return name in ("item", "retries") or name.startswith(_VALIDATED_ROOTS)
 
 
 def _dynamic_global(name: str) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes import client
+from workflow_manifests import STEPS
 
 from analysis.workflows.engine import run_locally
 from analysis.workflows.executors.pods import RUN_LABEL, PodSettings
@@ -59,51 +60,6 @@ def both(
     )
     _, local = run_locally(local_workflow, tmp_path / "local", poll_interval=0.1)
     return name, remote, local
-
-
-STEPS = """
-metadata: {generateName: steps-}
-spec:
-  entrypoint: main
-  arguments: {parameters: [{name: greeting, value: hello}]}
-  templates:
-  - name: main
-    steps:
-    - - name: generate
-        template: generate
-    - - name: consume
-        template: consume
-        arguments:
-          parameters:
-          - name: text
-            value: "{{steps.generate.outputs.parameters.word}} {{steps.generate.outputs.result}}"
-          artifacts:
-          - {name: report, from: "{{steps.generate.outputs.artifacts.report}}"}
-      - {name: skipped, template: generate, when: "{{workflow.parameters.greeting}} == bye"}
-  - name: generate
-    outputs:
-      parameters: [{name: word, valueFrom: {path: /tmp/word.txt}}]
-      artifacts: [{name: report, path: /tmp/report}]
-    script:
-      image: python:3.11
-      command: [python3]
-      source: |
-        import pathlib
-        pathlib.Path("/tmp/word.txt").write_text("{{workflow.parameters.greeting}}\\n")
-        pathlib.Path("/tmp/report").mkdir()
-        pathlib.Path("/tmp/report/summary.txt").write_text("42 rows\\n")
-        print("from-stdout")
-  - name: consume
-    inputs:
-      parameters: [{name: text, value: none}]
-      artifacts: [{name: report, path: /tmp/input/report}]
-    outputs:
-      parameters: [{name: seen, valueFrom: {path: /tmp/seen}}]
-    container:
-      image: busybox
-      command: [sh, -c]
-      args: ["echo '{{inputs.parameters.text}}' $(cat /tmp/input/report/summary.txt) > /tmp/seen"]
-"""
 
 
 def test_steps_with_parameters_results_and_artifacts_match_the_local_run(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from workflow_manifests import STEPS
 
 from analysis.workflows.engine import run_locally
 from analysis.workflows.names import pod_name
@@ -26,55 +27,11 @@ def by_display_name(status: WorkflowStatus) -> dict[str, tuple[str, str | None]]
 
 
 def test_steps_pass_parameters_results_and_artifacts(tmp_path: Path) -> None:
-    workflow, status = run(
-        """
-metadata: {generateName: steps-}
-spec:
-  entrypoint: main
-  arguments: {parameters: [{name: greeting, value: hello}]}
-  templates:
-  - name: main
-    steps:
-    - - name: generate
-        template: generate
-    - - name: consume
-        template: consume
-        arguments:
-          parameters:
-          - name: text
-            value: "{{steps.generate.outputs.parameters.word}} {{steps.generate.outputs.result}}"
-          artifacts:
-          - {name: report, from: "{{steps.generate.outputs.artifacts.report}}"}
-  - name: generate
-    outputs:
-      parameters: [{name: word, valueFrom: {path: /tmp/word.txt}}]
-      artifacts: [{name: report, path: /tmp/report}]
-    script:
-      image: python:3.11
-      command: [python3]
-      source: |
-        import pathlib
-        pathlib.Path("/tmp/word.txt").write_text("{{workflow.parameters.greeting}}\\n")
-        report = pathlib.Path("/tmp/report")
-        report.mkdir()
-        (report / "summary.txt").write_text("42 rows\\n")
-        print("from-stdout")
-  - name: consume
-    inputs:
-      parameters: [{name: text}]
-      artifacts: [{name: report, path: /tmp/input/report}]
-    outputs:
-      parameters: [{name: seen, valueFrom: {path: /tmp/seen}}]
-    container:
-      image: busybox
-      command: [sh, -c]
-      args: ["echo '{{inputs.parameters.text}}' $(cat /tmp/input/report/summary.txt) > /tmp/seen"]
-""",
-        tmp_path,
-    )
+    workflow, status = run(STEPS, tmp_path)
     assert status.phase == "Succeeded", status.message
     nodes = {node.display_name: node for node in status.nodes.values()}
     generate, consume = nodes["generate"], nodes["consume"]
+    assert nodes["skipped"].message == "when 'hello == bye' evaluated false"
     assert generate.outputs.parameters[0].value == "hello"  # one trailing newline trimmed
     assert generate.outputs.result == "from-stdout"
     assert generate.outputs.artifacts[0].local["key"].endswith("/report.tgz")
