@@ -18,8 +18,9 @@ Every object a write returns is remembered (`writeback`) so the next pass plans 
 the watch lags. `SetTrafficWeight` goes to the `traffic` routers; a routing object they cannot
 bring to the desired state (missing, owned by someone else) stops the pass with Argo's
 ``TrafficRoutingError`` Warning Event, retried later. Actions whose executor belongs to a later
-issue (AnalysisRun and Experiment creation) stop the pass the same way, naming what is not
-supported: nothing after them is applied, nothing is faked.
+issue (Experiment creation) stop the pass the same way, naming what is not supported: nothing
+after them is applied, nothing is faked. AnalysisRuns are built and created by `analysisruns`;
+one that cannot be built stops the pass the same way, with the reason.
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ from typing import Any, Final
 
 import traffic
 from rollouts.controller import apicalls
+from rollouts.controller.analysisruns import RunCreationError, create_analysis_run
 from rollouts.controller.events import event_body
 from rollouts.controller.kube import ApiError, KubeClient
 from rollouts.controller.observe import (
     ChildRecord,
     ReplicaSetRecord,
     ServiceRecord,
+    project_child,
     project_replica_set,
     project_service,
 )
@@ -114,12 +117,6 @@ class Outcome:
 
 def unsupported_reason(action: Action) -> Unsupported | None:
     """Why ``action`` cannot be applied by this controller yet (issues 4 and 5), or ``None``."""
-    if isinstance(action, CreateAnalysisRun):
-        return Unsupported(
-            "ReconciliationError",
-            f"{action.kind} analysis is not supported by this controller yet: AnalysisRun "
-            f"{action.name} was not created; the rollout waits here",
-        )
     if isinstance(action, CreateExperiment):
         return Unsupported(
             "ReconciliationError",
@@ -218,6 +215,13 @@ class Applier:
             elif isinstance(action, SetServiceSelector):
                 request = apicalls.set_service_selector(namespace, action)
                 written.services.remember(project_service(await self._send(request, outcome)))
+            elif isinstance(action, CreateAnalysisRun):
+                try:
+                    run = await create_analysis_run(lambda r: self._send(r, outcome), action, current)
+                except RunCreationError as error:
+                    outcome.unsupported = Unsupported("ReconciliationError", str(error))
+                    return False
+                written.runs.remember(project_child(run))
             elif isinstance(action, TerminateAnalysisRun):
                 await self._send(apicalls.terminate_analysis_run(namespace, action), outcome)
             elif isinstance(action, TerminateExperiment):

@@ -18,6 +18,8 @@ from typing import Any
 import kopf
 from kubernetes import client as k8s_client
 
+from analysis.controller.registry import register as register_analysis
+from rollouts.controller.analysisruns import KubeApiCaller
 from rollouts.controller.apply import Applier
 from rollouts.controller.kube import KubeClient, connection_info, load_configuration
 from rollouts.controller.loop import Loops, Shell
@@ -81,6 +83,7 @@ class Controller:
         registry = build_registry(
             self.loops, self.children, lambda: connection_info(self.configuration, namespace)
         )
+        register_analysis(registry, KubeApiCaller(client), clock=self.clock)
         if self.config.metrics_port:
             self.metrics.serve(self.config.metrics_port, self.config.bind_address)
         liveness = (

@@ -1,0 +1,277 @@
+"""The Job provider (reference §7.3): one batch/v1 Job per measurement, judged by its conditions.
+
+Unlike the HTTP providers a Job measurement outlives the reconcile that started it: ``measure``
+creates the Job and returns a ``Running`` measurement with a ``resumeAt``; later reconciles
+``resume`` it until the Job's ``Complete`` or ``Failed`` condition appears; a terminating run
+``terminate``s it (the Job is deleted, the measurement ends Inconclusive). ``garbage_collect``
+deletes the run's oldest Jobs of a metric beyond the measurement-retention limit, which the
+generic provider contract has no step for (the shell calls it for ``Conclusion.trimmed``).
+
+The decisions — the Job manifest, the verdict from a Job and its pods, when to look again — are
+pure functions below; `JobProvider` only sends the requests. A provider is bound to one run
+(the Job names and back-references need its uid and name), so the shell builds one per
+reconcile. Differences from upstream: the first check is one second after creation rather
+than "now" (we do not watch Jobs, so "now" would be a busy loop), and then ``sqrt(2·elapsed)``
+seconds apart as upstream.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from analysis.assessment import format_time, parse_time
+from analysis.controller.api import ApiCaller, ApiCallError
+from analysis.models import AnalysisPhase, Measurement, Metric, MetricResult
+from analysis.providers.base import error_measurement, utc_now
+
+__all__ = [
+    "JOB_NAMESPACE_KEY",
+    "JOB_NAME_KEY",
+    "METRIC_NAME_ANNOTATION",
+    "RUN_NAMESPACE_ANNOTATION",
+    "RUN_NAME_ANNOTATION",
+    "RUN_UID_LABEL",
+    "JobProvider",
+    "RunIdentity",
+    "job_manifest",
+    "job_name",
+    "job_verdict",
+    "jobs_to_collect",
+    "next_check_at",
+    "pod_image_problem",
+]
+
+RUN_UID_LABEL: Final = "analysisrun.argoproj.io/uid"
+RUN_NAME_ANNOTATION: Final = "analysisrun.argoproj.io/name"
+RUN_NAMESPACE_ANNOTATION: Final = "analysisrun.argoproj.io/namespace"
+METRIC_NAME_ANNOTATION: Final = "analysisrun.argoproj.io/metric-name"
+JOB_NAME_KEY: Final = "job-name"
+JOB_NAMESPACE_KEY: Final = "job-namespace"
+IMAGE_PROBLEMS: Final = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName"})
+FIRST_CHECK: Final = timedelta(seconds=1)
+JOBS_PATH: Final = "/apis/batch/v1/namespaces/{namespace}/jobs"
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """The AnalysisRun a provider measures for."""
+
+    name: str
+    namespace: str
+    uid: str
+
+
+def job_name(run: RunIdentity, metric_name: str, result: MetricResult | None) -> str:
+    """Upstream's ``<runUID>.<metric>.<n>``, n counting this run's measurements of the metric."""
+    taken = 0 if result is None else (result.count or 0) + (result.error or 0)
+    return f"{run.uid}.{metric_name}.{taken + 1}"
+
+
+def job_manifest(run: RunIdentity, metric: Metric, name: str, namespace: str) -> dict[str, Any]:
+    """The Job to create: the metric's spec, our labels/annotations, the run as owner."""
+    job = metric.provider.job
+    if job is None:
+        raise ValueError(f"metric {metric.name!r} has no job provider")
+    metadata = job.metadata
+    labels = {**(metadata.labels or {} if metadata else {}), RUN_UID_LABEL: run.uid}
+    annotations = {
+        **(metadata.annotations or {} if metadata else {}),
+        RUN_NAME_ANNOTATION: run.name,
+        RUN_NAMESPACE_ANNOTATION: run.namespace,
+        METRIC_NAME_ANNOTATION: metric.name,
+    }
+    spec = dict(job.spec)
+    template = dict(spec.get("template") or {})
+    template_metadata = dict(template.get("metadata") or {})
+    template_metadata["labels"] = {**(template_metadata.get("labels") or {}), RUN_UID_LABEL: run.uid}
+    template["metadata"] = template_metadata
+    spec["template"] = template
+    manifest: dict[str, Any] = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels, "annotations": annotations},
+        "spec": spec,
+    }
+    if namespace == run.namespace:
+        manifest["metadata"]["ownerReferences"] = [
+            {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "AnalysisRun",
+                "name": run.name,
+                "uid": run.uid,
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ]
+    return manifest
+
+
+def _true_condition(job: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
+    for condition in (job.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind and condition.get("status") == "True":
+            return dict(condition)
+    return None
+
+
+def job_verdict(job: Mapping[str, Any]) -> tuple[AnalysisPhase, str] | None:
+    """Successful on ``Complete``, Failed on ``Failed`` (with the condition's message), else None."""
+    if _true_condition(job, "Complete") is not None:
+        return AnalysisPhase.SUCCESSFUL, ""
+    failed = _true_condition(job, "Failed")
+    if failed is not None:
+        detail = str(failed.get("message") or failed.get("reason") or "")
+        return AnalysisPhase.FAILED, detail
+    return None
+
+
+def pod_image_problem(pods: Sequence[Mapping[str, Any]]) -> str | None:
+    """A message naming the first pod container that cannot pull its image, if any."""
+    for pod in pods:
+        status = pod.get("status") or {}
+        pod_name = (pod.get("metadata") or {}).get("name", "")
+        for key in ("initContainerStatuses", "containerStatuses"):
+            for container in status.get(key) or []:
+                waiting = (container.get("state") or {}).get("waiting") or {}
+                reason = waiting.get("reason")
+                if reason in IMAGE_PROBLEMS:
+                    return f"job pod {pod_name} container {container.get('name', '')}: {reason}"
+    return None
+
+
+def next_check_at(started_at: datetime, now: datetime) -> datetime:
+    """Look again after ``sqrt(2·elapsed)`` seconds (at least one second), as upstream."""
+    elapsed = max((now - started_at).total_seconds(), 0.0)
+    return now + max(timedelta(seconds=math.sqrt(2 * elapsed)), FIRST_CHECK)
+
+
+def jobs_to_collect(jobs: Sequence[Mapping[str, Any]], metric_name: str, keep: int) -> list[str]:
+    """Names of the metric's oldest Jobs beyond ``keep`` (by creation time, then name)."""
+    own = [
+        job
+        for job in jobs
+        if ((job.get("metadata") or {}).get("annotations") or {}).get(METRIC_NAME_ANNOTATION) == metric_name
+    ]
+    own.sort(key=lambda job: (job["metadata"].get("creationTimestamp") or "", job["metadata"]["name"]))
+    return [job["metadata"]["name"] for job in own[: max(len(own) - keep, 0)]]
+
+
+class JobProvider:
+    """Measures ``provider.job`` metrics of one run through an :class:`ApiCaller`."""
+
+    type = "Job"
+
+    def __init__(
+        self,
+        api: ApiCaller,
+        run: RunIdentity,
+        results: Mapping[str, MetricResult],
+        *,
+        job_namespace: str | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.api = api
+        self.run = run
+        self.results = results
+        self.namespace = job_namespace or run.namespace
+        self.clock = clock
+
+    def _jobs(self, namespace: str) -> str:
+        return JOBS_PATH.format(namespace=namespace)
+
+    def metric_metadata(self, metric: Metric) -> dict[str, str] | None:
+        return None
+
+    async def measure(self, metric: Metric) -> Measurement:
+        started = self.clock()
+        name = job_name(self.run, metric.name, self.results.get(metric.name))
+        try:
+            manifest = job_manifest(self.run, metric, name, self.namespace)
+            try:
+                await self.api.call("POST", self._jobs(self.namespace), body=manifest)
+            except ApiCallError as error:
+                if error.status != 409 or not await self._ours(name):
+                    raise
+        except (ApiCallError, ValueError) as error:
+            return error_measurement(f"job {name} could not be created: {error}", started, self.clock())
+        return Measurement(
+            phase=str(AnalysisPhase.RUNNING),
+            started_at=format_time(started),
+            metadata={JOB_NAME_KEY: name, JOB_NAMESPACE_KEY: self.namespace},
+            resume_at=format_time(started + FIRST_CHECK),
+        )
+
+    async def _ours(self, name: str) -> bool:
+        """Whether an existing Job of that name was created for this run (a retried create)."""
+        existing = await self.api.call("GET", f"{self._jobs(self.namespace)}/{name}")
+        return bool(((existing.get("metadata") or {}).get("labels") or {}).get(RUN_UID_LABEL) == self.run.uid)
+
+    def _where(self, measurement: Measurement) -> tuple[str, str]:
+        metadata = measurement.metadata or {}
+        return metadata.get(JOB_NAME_KEY, ""), metadata.get(JOB_NAMESPACE_KEY, self.namespace)
+
+    async def resume(self, metric: Metric, measurement: Measurement) -> Measurement:
+        name, namespace = self._where(measurement)
+        now = self.clock()
+        try:
+            job = await self.api.call("GET", f"{self._jobs(namespace)}/{name}")
+            verdict = job_verdict(job)
+            if verdict is None:
+                pods = await self.api.call(
+                    "GET",
+                    f"/api/v1/namespaces/{namespace}/pods",
+                    params={"labelSelector": f"job-name={name}"},
+                )
+                problem = pod_image_problem(pods.get("items") or [])
+                if problem is not None:
+                    verdict = AnalysisPhase.INCONCLUSIVE, problem
+        except ApiCallError as error:
+            return _finished(measurement, AnalysisPhase.ERROR, f"job {name}: {error}", now)
+        if verdict is None:
+            started = parse_time(measurement.started_at) or now
+            return measurement.model_copy(update={"resume_at": format_time(next_check_at(started, now))})
+        return _finished(measurement, verdict[0], verdict[1], now)
+
+    async def terminate(self, metric: Metric, measurement: Measurement) -> Measurement:
+        name, namespace = self._where(measurement)
+        now = self.clock()
+        try:
+            await self._delete(namespace, name, "Foreground")
+        except ApiCallError as error:
+            return _finished(
+                measurement, AnalysisPhase.ERROR, f"job {name} could not be deleted: {error}", now
+            )
+        return _finished(measurement, AnalysisPhase.INCONCLUSIVE, "", now)
+
+    async def _delete(self, namespace: str, name: str, propagation: str) -> None:
+        try:
+            await self.api.call(
+                "DELETE",
+                f"{self._jobs(namespace)}/{name}",
+                body={"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation},
+            )
+        except ApiCallError as error:
+            if error.status != 404:
+                raise
+
+    async def garbage_collect(self, metric_name: str, keep: int) -> None:
+        """Delete this run's oldest Jobs of ``metric_name`` beyond ``keep``."""
+        listed = await self.api.call(
+            "GET", self._jobs(self.namespace), params={"labelSelector": f"{RUN_UID_LABEL}={self.run.uid}"}
+        )
+        for name in jobs_to_collect(listed.get("items") or [], metric_name, keep):
+            await self._delete(self.namespace, name, "Background")
+
+
+def _finished(measurement: Measurement, phase: AnalysisPhase, message: str, now: datetime) -> Measurement:
+    return measurement.model_copy(
+        update={
+            "phase": str(phase),
+            "message": message or None,
+            "finished_at": format_time(now),
+            "resume_at": None,
+        }
+    )

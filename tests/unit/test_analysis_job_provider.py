@@ -1,0 +1,152 @@
+"""The Job provider's decisions: names, manifest, verdicts, when to look again, what to collect."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from analysis.models import AnalysisPhase, Metric, MetricResult
+from analysis.providers.job import (
+    METRIC_NAME_ANNOTATION,
+    RUN_UID_LABEL,
+    RunIdentity,
+    job_manifest,
+    job_name,
+    job_verdict,
+    jobs_to_collect,
+    next_check_at,
+    pod_image_problem,
+)
+
+RUN = RunIdentity("web-abc-2-1", "prod", "0f6c-uid")
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def job_metric(**metadata: Any) -> Metric:
+    return Metric.from_dict(
+        {
+            "name": "smoke",
+            "provider": {
+                "job": {
+                    "metadata": metadata or None,
+                    "spec": {
+                        "backoffLimit": 0,
+                        "template": {
+                            "metadata": {"labels": {"team": "a"}},
+                            "spec": {
+                                "restartPolicy": "Never",
+                                "containers": [{"name": "c", "image": "busybox", "command": ["true"]}],
+                            },
+                        },
+                    },
+                }
+            },
+        }
+    )
+
+
+def test_job_names_count_measurements_including_errors() -> None:
+    assert job_name(RUN, "smoke", None) == "0f6c-uid.smoke.1"
+    result = MetricResult(name="smoke", phase="Running", count=2, error=1)
+    assert job_name(RUN, "smoke", result) == "0f6c-uid.smoke.4"
+
+
+def test_manifest_carries_labels_annotations_and_owner() -> None:
+    manifest = job_manifest(RUN, job_metric(labels={"x": "1"}, annotations={"y": "2"}), "n", "prod")
+    metadata = manifest["metadata"]
+    assert metadata["labels"] == {"x": "1", RUN_UID_LABEL: "0f6c-uid"}
+    assert metadata["annotations"] == {
+        "y": "2",
+        "analysisrun.argoproj.io/name": "web-abc-2-1",
+        "analysisrun.argoproj.io/namespace": "prod",
+        METRIC_NAME_ANNOTATION: "smoke",
+    }
+    assert metadata["ownerReferences"][0]["uid"] == "0f6c-uid"
+    assert metadata["ownerReferences"][0]["kind"] == "AnalysisRun"
+    assert manifest["spec"]["template"]["metadata"]["labels"] == {"team": "a", RUN_UID_LABEL: "0f6c-uid"}
+    assert manifest["spec"]["backoffLimit"] == 0
+
+
+def test_a_job_in_another_namespace_has_no_owner() -> None:
+    manifest = job_manifest(RUN, job_metric(), "n", "jobs")
+    assert "ownerReferences" not in manifest["metadata"]
+    assert manifest["metadata"]["namespace"] == "jobs"
+
+
+def test_a_metric_without_job_provider_is_refused() -> None:
+    metric = Metric.from_dict({"name": "m", "provider": {"web": {"url": "http://x"}}})
+    with pytest.raises(ValueError, match="no job provider"):
+        job_manifest(RUN, metric, "n", "prod")
+
+
+def condition(kind: str, status: str = "True", message: str = "") -> dict[str, Any]:
+    return {"type": kind, "status": status, "message": message}
+
+
+@pytest.mark.parametrize(
+    ("conditions", "expected"),
+    [
+        ([], None),
+        ([condition("Complete")], (AnalysisPhase.SUCCESSFUL, "")),
+        ([condition("Complete", "False")], None),
+        (
+            [condition("Failed", message="Job has reached the specified backoff limit")],
+            (AnalysisPhase.FAILED, "Job has reached the specified backoff limit"),
+        ),
+        ([condition("Suspended")], None),
+    ],
+)
+def test_verdict_from_job_conditions(
+    conditions: list[dict[str, Any]], expected: tuple[AnalysisPhase, str] | None
+) -> None:
+    assert job_verdict({"status": {"conditions": conditions}}) == expected
+    assert job_verdict({}) is None
+
+
+def test_image_pull_problems_name_pod_and_container() -> None:
+    pod = {
+        "metadata": {"name": "p1"},
+        "status": {
+            "initContainerStatuses": [{"name": "init", "state": {"running": {}}}],
+            "containerStatuses": [{"name": "c", "state": {"waiting": {"reason": "ImagePullBackOff"}}}],
+        },
+    }
+    assert pod_image_problem([pod]) == "job pod p1 container c: ImagePullBackOff"
+    creating = {
+        "metadata": {"name": "p2"},
+        "status": {
+            "containerStatuses": [{"name": "c", "state": {"waiting": {"reason": "ContainerCreating"}}}]
+        },
+    }
+    assert pod_image_problem([creating]) is None
+    assert pod_image_problem([]) is None
+
+
+def test_checks_back_off_by_square_root_with_a_one_second_floor() -> None:
+    assert next_check_at(T0, T0) == T0 + timedelta(seconds=1)
+    assert next_check_at(T0, T0 + timedelta(seconds=50)) == T0 + timedelta(seconds=60)
+    assert next_check_at(T0 + timedelta(seconds=5), T0) == T0 + timedelta(seconds=1)  # clock skew
+
+
+def job(name: str, metric: str, created: str) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "name": name,
+            "creationTimestamp": created,
+            "annotations": {METRIC_NAME_ANNOTATION: metric},
+        }
+    }
+
+
+def test_garbage_collection_deletes_the_oldest_of_that_metric_only() -> None:
+    jobs = [
+        job("u.m.3", "m", "2026-01-01T00:00:03Z"),
+        job("u.m.1", "m", "2026-01-01T00:00:01Z"),
+        job("u.other.1", "other", "2026-01-01T00:00:00Z"),
+        job("u.m.2", "m", "2026-01-01T00:00:02Z"),
+    ]
+    assert jobs_to_collect(jobs, "m", 2) == ["u.m.1"]
+    assert jobs_to_collect(jobs, "m", 3) == []
+    assert jobs_to_collect(jobs, "m", 0) == ["u.m.1", "u.m.2", "u.m.3"]
