@@ -12,8 +12,9 @@ as Argo left it, and deleting a Rollout never waits for this controller.
 Modules: `settings` (configuration, kopf settings), `kube` (the async API client), `apicalls`
 (actions → HTTP requests, pure), `events` (Kubernetes Events), `templates` (defaulting-tolerant
 pod-template comparison), `observe` (projections → `Observed`), `writeback` (our own writes win
-over a lagging watch), `apply` (one plan against the API), `loop` (one task per Rollout),
-`wakeups` (the kopf registry), `metrics`, `cli` (``rollouts controller``).
+over a lagging watch), `apply` (one plan against the API), `schedule` (when a loop looks again),
+`loop` (one task per Rollout), `wakeups` (the kopf registry), `metrics`, `runtime` (wiring and
+running under kopf), `cli` (``rollouts controller``).
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ from rollouts.controller.observe import (
     referenced_services,
     with_workload,
 )
+from rollouts.controller.schedule import failure_backoff, next_pass
 from rollouts.controller.writeback import newer
 from rollouts.planner import EmitEvent, Observed, PatchRollout, Plan, plan_rollout, pods_needed
 from rollouts.planner.context import PassContext
@@ -57,14 +58,6 @@ __all__ = ["ChildSource", "Loops", "RolloutLoop", "Shell"]
 
 log = logging.getLogger(__name__)
 
-IMMEDIATE_REPLAN_LIMIT: Final = 10
-"""Immediate re-plans in a row before a pause is forced (a planner that keeps asking to look
-again without changing anything must not spin)."""
-SPIN_PAUSE: Final = 1.0
-TIMER_SLACK: Final = 0.05
-"""Seconds added to a timed wake-up so that a deadline compared with ``<`` has passed."""
-UNSUPPORTED_RETRY: Final = 60.0
-MAX_BACKOFF: Final = 300.0
 WORKLOAD_GENERATION_ANNOTATION: Final = "rollout.argoproj.io/workload-generation"
 
 
@@ -121,7 +114,7 @@ class RolloutLoop:
         self._stopped = False
         self._next_at: float | None = None
         self._failures = 0
-        self._replans = 0
+        self._idle_replans = 0
         self._reported: set[tuple[int, Unsupported]] = set()
         self.passes = 0
         self.task: asyncio.Task[None] | None = None
@@ -186,7 +179,7 @@ class RolloutLoop:
             outcome = await self.reconcile()
         except Exception as error:  # a failed pass must never end the loop
             self._failures += 1
-            delay = min(2.0 ** (self._failures - 1), MAX_BACKOFF)
+            delay = failure_backoff(self._failures)
             log.warning(
                 "%s/%s: reconcile failed (retry in %.0fs): %s", self.namespace, self.name, delay, error
             )
@@ -198,30 +191,14 @@ class RolloutLoop:
                 time.perf_counter() - metric_started
             )
         self._failures = 0
-        if outcome is None:
-            return None
-        if outcome.gone:
-            return None
-        if outcome.unsupported is not None:
-            return started + UNSUPPORTED_RETRY
-        return self._next_pass(outcome)
-
-    def _next_pass(self, outcome: Outcome) -> float | None:
-        """At once (replan, or a requeue already due), at the earliest requeue, or at resync."""
-        now = asyncio.get_running_loop().time()
-        delay: float | None = None
-        if outcome.requeue_at is not None:
-            delay = max((outcome.requeue_at - self._shell.clock()).total_seconds(), 0.0)
-        if outcome.replan or delay == 0.0:
-            self._replans = 0 if outcome.writes else self._replans + 1
-            if self._replans >= IMMEDIATE_REPLAN_LIMIT:
-                log.warning("%s/%s: re-planning without progress; pausing", self.namespace, self.name)
-                self._replans = 0
-                return now + SPIN_PAUSE
+        decision = next_pass(outcome, now=shell.clock(), idle_replans=self._idle_replans)
+        if decision.spinning:
+            log.warning("%s/%s: re-planning without progress; pausing", self.namespace, self.name)
+        self._idle_replans = decision.idle_replans
+        if decision.at_once:
             self.wake()
             return None
-        self._replans = 0
-        return None if delay is None else now + delay + TIMER_SLACK
+        return None if decision.after is None else asyncio.get_running_loop().time() + decision.after
 
     async def reconcile(self) -> Outcome | None:
         """Plan and apply one pass from the freshest state; ``None`` when there is nothing to do."""
