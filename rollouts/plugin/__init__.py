@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rollouts.plugin.get",
     "rollouts.plugin.create",
     "rollouts.plugin.completion",
+    "rollouts.plugin.dashboard",
     "rollouts.plugin.listing",
     "rollouts.plugin.lint",
     "rollouts.plugin.plan",

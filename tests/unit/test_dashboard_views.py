@@ -1,0 +1,215 @@
+"""The JSON the page draws: overview rows, the steps timeline, the tree and analysis measurements."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from rollouts.dashboard.views import analysis_run_view, overview, rollout_detail, step_views
+from rollouts.plugin.info import Children
+
+NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def ts(seconds_ago: int) -> str:
+    return (NOW - timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rollout(name: str = "web", namespace: str = "shop", step: int = 1) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "uid": f"uid-{name}",
+            "generation": 2,
+            "creationTimestamp": ts(300),
+        },
+        "spec": {
+            "replicas": 4,
+            "template": {"spec": {"containers": [{"name": "web", "image": "web:2"}]}},
+            "strategy": {
+                "canary": {
+                    "steps": [
+                        {"setWeight": 25},
+                        {"pause": {}},
+                        {"analysis": {"templates": [{"templateName": "error-rate"}]}},
+                        {"pause": {"duration": "30s"}},
+                        {"setCanaryScale": {"replicas": 2}},
+                        {"experiment": {"templates": [{"name": "baseline"}]}},
+                        {"somethingNew": {}},
+                    ]
+                }
+            },
+        },
+        "status": {
+            "observedGeneration": "2",
+            "currentPodHash": "bbb",
+            "stableRS": "aaa",
+            "currentStepIndex": step,
+            "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": ts(10)}],
+            "controllerPause": True,
+            "replicas": 5,
+            "readyReplicas": 5,
+            "availableReplicas": 5,
+            "updatedReplicas": 1,
+        },
+    }
+
+
+def replica_set(owner: str, pod_hash: str, revision: int, replicas: int, image: str) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "name": f"web-{pod_hash}",
+            "uid": f"rs-{pod_hash}",
+            "creationTimestamp": ts(200 - revision),
+            "labels": {"rollouts-pod-template-hash": pod_hash},
+            "annotations": {"rollout.argoproj.io/revision": str(revision)},
+            "ownerReferences": [{"uid": owner, "controller": True}],
+        },
+        "spec": {
+            "replicas": replicas,
+            "template": {"spec": {"containers": [{"name": "web", "image": image}]}},
+        },
+        "status": {"replicas": replicas, "availableReplicas": replicas, "readyReplicas": replicas},
+    }
+
+
+def analysis_run(owner: str) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "name": "web-bbb-2-2",
+            "creationTimestamp": ts(20),
+            "annotations": {"rollout.argoproj.io/revision": "2"},
+            "ownerReferences": [{"uid": owner, "controller": True}],
+        },
+        "spec": {
+            "metrics": [
+                {
+                    "name": "error-rate",
+                    "successCondition": "result[0] < 0.05",
+                    "failureCondition": "result[0] >= 0.1",
+                    "provider": {"prometheus": {"query": "rate(errors[1m])"}},
+                },
+                {"name": "smoke", "provider": {"job": {}}},
+            ]
+        },
+        "status": {
+            "phase": "Running",
+            "metricResults": [
+                {
+                    "name": "error-rate",
+                    "phase": "Running",
+                    "successful": 2,
+                    "failed": 1,
+                    "measurements": [
+                        {"phase": "Successful", "value": "[0.01]", "startedAt": ts(20), "finishedAt": ts(19)},
+                        {"phase": "Successful", "value": "0.02", "startedAt": ts(10), "finishedAt": ts(9)},
+                        {"phase": "Failed", "value": "[0.2]", "startedAt": ts(5), "finishedAt": ts(4)},
+                        {"phase": "Error", "message": "connection refused", "startedAt": ts(2)},
+                        {"phase": "Successful", "value": "[0.1,0.2]"},
+                        {"phase": "Successful", "value": "NaN"},
+                    ],
+                },
+                {"name": "orphan", "phase": "Successful", "successful": 1},
+            ],
+        },
+    }
+
+
+def test_overview_rows_carry_what_the_list_shows() -> None:
+    sets = [replica_set("uid-web", "aaa", 1, 3, "web:1"), replica_set("uid-web", "bbb", 2, 1, "web:2")]
+    data = overview([rollout("web", "shop"), rollout("api", "admin")], sets, NOW)
+    assert data["namespaces"] == ["admin", "shop"]
+    assert [(row["namespace"], row["name"]) for row in data["rollouts"]] == [
+        ("admin", "api"),
+        ("shop", "web"),
+    ]
+    web = data["rollouts"][1]
+    assert web["status"] == "Paused"
+    assert web["strategy"] == "Canary"
+    assert web["step"] == "1/7"
+    assert web["setWeight"] == "25"
+    assert web["replicas"]["ready"] == 5
+    assert web["replicas"]["desired"] == 4
+    assert web["images"] == [{"image": "web:1", "roles": ["stable"]}, {"image": "web:2", "roles": ["canary"]}]
+    assert web["age"] == "5m"
+    json.dumps(data)  # the API sends it as is
+
+
+def test_steps_timeline_marks_done_current_and_pending() -> None:
+    steps = step_views(rollout(step=2))
+    assert [(s["state"], s["kind"]) for s in steps] == [
+        ("done", "setWeight"),
+        ("done", "pause"),
+        ("current", "analysis"),
+        ("pending", "pause"),
+        ("pending", "setCanaryScale"),
+        ("pending", "experiment"),
+        ("pending", "unknown"),
+    ]
+    texts = [s["text"] for s in steps]
+    assert texts[:6] == [
+        "Set weight 25%",
+        "Pause (until promoted)",
+        "Analysis error-rate",
+        "Pause 30s",
+        "Set canary scale (replicas 2)",
+        "Experiment baseline",
+    ]
+    assert texts[6] == '{"somethingNew": {}}'
+
+
+def test_blue_green_has_no_steps() -> None:
+    body = rollout()
+    body["spec"]["strategy"] = {"blueGreen": {"activeService": "web"}}
+    assert step_views(body) == []
+
+
+def test_measurements_become_chart_points_with_their_conditions() -> None:
+    view = analysis_run_view(analysis_run("uid-web"), NOW)
+    assert (view["name"], view["phase"], view["revision"], view["age"]) == (
+        "web-bbb-2-2",
+        "Running",
+        "2",
+        "20s",
+    )
+    rate, smoke, orphan = view["metrics"]
+    assert rate["successCondition"] == "result[0] < 0.05"
+    assert rate["failureCondition"] == "result[0] >= 0.1"
+    assert rate["provider"] == ["prometheus"]
+    assert rate["counts"] == {"successful": 2, "failed": 1, "inconclusive": 0, "error": 0}
+    assert [m["number"] for m in rate["measurements"]] == [0.01, 0.02, 0.2, None, None, None]
+    assert [m["phase"] for m in rate["measurements"]][:4] == ["Successful", "Successful", "Failed", "Error"]
+    assert rate["measurements"][3]["message"] == "connection refused"
+    assert (smoke["phase"], smoke["measurements"]) == ("Pending", [])
+    assert orphan["name"] == "orphan"
+
+
+@pytest.mark.parametrize("broken", [{}, {"spec": "x", "status": 3}, {"status": {"metricResults": [None, 7]}}])
+def test_malformed_runs_do_not_break_the_view(broken: dict[str, Any]) -> None:
+    view = analysis_run_view(broken, NOW)
+    assert view["phase"] == "Pending"
+    assert view["age"] == "<unknown>"
+
+
+def test_detail_holds_summary_steps_tree_and_owned_runs_only() -> None:
+    children = Children(
+        replica_sets=[
+            replica_set("uid-web", "aaa", 1, 3, "web:1"),
+            replica_set("uid-web", "bbb", 2, 1, "web:2"),
+        ],
+        analysis_runs=[analysis_run("uid-web"), analysis_run("uid-other")],
+    )
+    detail = rollout_detail(rollout(), children, NOW)
+    assert detail["status"] == "Paused"
+    assert detail["paused"] is False
+    assert detail["aborted"] is False
+    assert [s["state"] for s in detail["steps"]][:3] == ["done", "current", "pending"]
+    assert [run["name"] for run in detail["analysisRuns"]] == ["web-bbb-2-2"]
+    revisions = [node["name"] for node in detail["tree"]["children"]]
+    assert revisions == ["revision:2", "revision:1"]
+    assert detail["tree"]["children"][0]["children"][0]["info"] == ["canary"]
+    json.dumps(detail)
