@@ -64,16 +64,16 @@ def private_directories(template: dict[str, Any]) -> list[str]:
 
 
 def _shadowable(path: PurePosixPath) -> str:
-    """The shallowest ancestor of ``path`` (or ``path`` itself) that is absent or empty on the host."""
-    for candidate in [*reversed(path.parents), path][1:]:
+    """The shallowest directory above ``path`` that is absent or empty on the host."""
+    for candidate in list(reversed(path.parents))[1:]:
         host = Path(candidate)
         if not host.exists() or (host.is_dir() and not any(host.iterdir())):
             return str(candidate)
         if not host.is_dir():
             break
     raise StagingError(
-        f"path {str(path)!r}: its directory exists on this host and is not empty, so a step cannot get "
-        "its own copy of it; use a path under /tmp or in a new directory"
+        f"path {str(path)!r}: no directory above it can be given to the step alone (it is the root, or it "
+        "exists on this host and is not empty); use a path under /tmp or in a new directory"
     )
 
 
