@@ -154,3 +154,70 @@ spec:
         assert status.phase == "Failed"
     assert summary(remote)["B"][2]["parameters"] == [{"name": "out", "value": "b"}]
     assert summary(remote)["flaky(0)"][1] == "main: Error (exit code 1)"
+
+
+def test_resource_templates_create_objects_and_wait_for_their_conditions(
+    api_client: Any, namespace: str, crds: None, tmp_path: Path
+) -> None:
+    workflow = Workflow.from_dict(
+        yaml.safe_load("""
+metadata: {generateName: k8s-jobs-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      failFast: false
+      tasks:
+      - {name: config, template: config}
+      - {name: good, template: job, arguments: {parameters: [{name: code, value: "0"}]}}
+      - {name: bad, template: job, arguments: {parameters: [{name: code, value: "3"}]}}
+  - name: config
+    resource:
+      action: create
+      setOwnerReference: true
+      manifest: |
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {generateName: made-by-workflow-}
+        data: {ready: "yes"}
+      successCondition: data.ready == yes
+    outputs:
+      parameters:
+      - {name: name, valueFrom: {jsonPath: "{.metadata.name}"}}
+  - name: job
+    inputs: {parameters: [{name: code}]}
+    resource:
+      action: create
+      manifest: |
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {generateName: workflow-job-}
+        spec:
+          backoffLimit: 0
+          template:
+            spec:
+              restartPolicy: Never
+              containers:
+              - {name: main, image: busybox, command: [sh, -c, "exit {{inputs.parameters.code}}"]}
+      successCondition: status.succeeded > 0
+      failureCondition: status.failed > 0
+    outputs:
+      parameters:
+      - {name: job, valueFrom: {jsonPath: "{.metadata.name}"}}
+""")
+    )
+    _, status = run_on_cluster(
+        api_client, workflow, namespace, settings=settings(tmp_path), poll_interval=0.5
+    )
+    nodes = {node.display_name: node for node in status.nodes.values()}
+    assert (nodes["good"].phase, nodes["bad"].phase) == ("Succeeded", "Failed")
+    assert nodes["bad"].message == "failure condition 'status.failed > 0' evaluated true"
+    made = nodes["config"].outputs.parameters[0].value
+    config_map = client.CoreV1Api(api_client).read_namespaced_config_map(made, namespace)
+    assert config_map.metadata.owner_references[0].kind == "WorkflowRun"
+    job = client.BatchV1Api(api_client).read_namespaced_job(
+        nodes["good"].outputs.parameters[0].value, namespace
+    )
+    assert job.status.succeeded == 1
+    assert status.phase == "Failed"

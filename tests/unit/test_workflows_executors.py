@@ -251,3 +251,52 @@ def test_interpret_pod_statuses() -> None:
         {"phase": "Failed", "message": "m", "outputs": {"exitCode": "1"}}
     )
     assert interpret("n", big, log).phase == "Failed"
+
+
+OBJECT = {"metadata": {"name": "j"}, "status": {"succeeded": 1, "phase": "Error", "ready": True}}
+
+
+@pytest.mark.parametrize(
+    ("condition", "holds"),
+    [
+        ("status.succeeded > 0", True),
+        ("status.succeeded < 1", False),
+        ("status.phase == Error", True),
+        ("status.phase = Error", True),
+        ("status.phase != Error", False),
+        ("status.phase in (Failed, Error)", True),
+        ("status.phase notin (Failed, Error)", False),
+        ("status.ready == true", True),
+        ("status.failed", False),
+        ("!status.failed", True),
+        ("status.failed != 1", True),
+    ],
+)
+def test_resource_requirements(condition: str, holds: bool) -> None:
+    from analysis.workflows.requirements import matching, parse_requirements
+
+    requirements = parse_requirements(condition)
+    assert (matching(requirements, OBJECT) == requirements) is holds
+
+
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        ("", "condition is empty"),
+        ("status.phase in Failed", "needs a list"),
+        ("a b c", "is not of the form"),
+        ("!status.phase == x", "only negates"),
+    ],
+)
+def test_bad_resource_requirements(condition: str, message: str) -> None:
+    from analysis.workflows.requirements import RequirementError, parse_requirements
+
+    with pytest.raises(RequirementError, match=message):
+        parse_requirements(condition)
+
+
+def test_integer_comparison_of_text_is_an_error() -> None:
+    from analysis.workflows.requirements import RequirementError, matching, parse_requirements
+
+    with pytest.raises(RequirementError, match="compares integers"):
+        matching(parse_requirements("status.phase > 1"), OBJECT)

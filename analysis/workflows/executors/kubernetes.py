@@ -1,5 +1,8 @@
 """Run leaf steps as Pods (one per step) and learn their outcome from the pod status.
 
+Resource templates are the exception: they act on their object from this process
+(``resources.ResourceStep``) instead of through a pod.
+
 ``start`` creates the pod built by ``pods.pod_manifest`` (a 409 means it already exists: the
 engine restarted, nothing to do); ``stop`` deletes it; ``poll`` lists the run's pods with one
 label-selected request and reports each pod whose status changed, reading the ``wait``
@@ -18,9 +21,11 @@ from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic import DynamicClient
 
 from analysis.workflows.actions import PodReport, StartPod, StopPod
 from analysis.workflows.executors.pods import RUN_LABEL, PodSettings, interpret, pod_manifest
+from analysis.workflows.executors.resources import ResourceStep
 
 __all__ = ["KubernetesExecutor"]
 
@@ -54,9 +59,17 @@ class KubernetesExecutor:
         self.clock = clock
         self.tracked: dict[str, _Tracked] = {}
         self.pending: list[PodReport] = []
+        self.api_client = api_client
+        self.resources: dict[str, ResourceStep] = {}
+        self._dynamic: DynamicClient | None = None
 
     def start(self, action: StartPod) -> None:
-        if action.node_id in self.tracked:
+        if action.node_id in self.tracked or action.node_id in self.resources:
+            return
+        if action.template.get("resource") is not None:
+            if self._dynamic is None:
+                self._dynamic = DynamicClient(self.api_client)  # type: ignore[no-untyped-call]
+            self.resources[action.node_id] = ResourceStep(self._dynamic, action, self.namespace, self.owner)
             return
         self.tracked[action.node_id] = _Tracked(action)
         manifest = pod_manifest(
@@ -79,6 +92,9 @@ class KubernetesExecutor:
         tracked = self.tracked.get(action.node_id)
         if tracked is not None:
             tracked.done = True
+        if action.node_id in self.resources:
+            self.resources[action.node_id].done = True
+            return
         try:
             self.core.delete_namespaced_pod(action.pod_name, self.namespace, grace_period_seconds=5)
         except ApiException as error:
@@ -87,6 +103,9 @@ class KubernetesExecutor:
 
     def poll(self) -> list[PodReport]:
         reports, self.pending = self.pending, []
+        for step in self.resources.values():
+            if not step.done and (report := step.advance()) is not None:
+                reports.append(report)
         active = {node_id: tracked for node_id, tracked in self.tracked.items() if not tracked.done}
         if not active:
             return reports
