@@ -64,11 +64,12 @@ def desired_weight(
         return 0
     if index != len(steps):
         return current_set_weight(steps, index, aborted=False, max_weight=ro.max_traffic_weight)
-    return 100
+    return ro.max_traffic_weight
 
 
 def weight_status(ro: RolloutView, weight: int, canary_hash: str, stable_hash: str) -> dict[str, Any]:
-    """The ``status.canary.weights`` value recording ``weight`` (stable gets the rest)."""
+    """The ``status.canary.weights`` value recording ``weight`` (stable gets the rest of
+    ``maxTrafficWeight``)."""
     canary = as_mapping(ro.canary)
     return {
         "canary": {
@@ -77,7 +78,7 @@ def weight_status(ro: RolloutView, weight: int, canary_hash: str, stable_hash: s
             "serviceName": as_str(canary.get("canaryService")),
         },
         "stable": {
-            "weight": 100 - weight,
+            "weight": ro.max_traffic_weight - weight,
             "podTemplateHash": stable_hash,
             "serviceName": as_str(canary.get("stableService")),
         },

@@ -78,3 +78,17 @@ def test_weight_status_and_event_message() -> None:
     }
     assert weight_update_message(None, new) == "Traffic weight updated to 20"
     assert weight_update_message(RECORDED, new) == "Traffic weight updated from 30 to 20"
+
+
+def test_max_traffic_weight_is_the_total_at_the_end_and_in_the_status() -> None:
+    rollout = canary_rollout(
+        STEPS,
+        replicas=10,
+        trafficRouting={"nginx": {}, "maxTrafficWeight": 1000},
+        canaryService="canary",
+        stableService="stable",
+    )
+    rollout["status"] = {"stableRS": "s", "currentPodHash": "c", "currentStepIndex": 4}
+    ro = RolloutView(rollout)
+    assert desired_weight(ro, new_rs=rs(10), stable_rs=rs(6), aborted=False, at_desired_counts=True) == 1000
+    assert weight_status(ro, 250, "c", "s")["stable"]["weight"] == 750
