@@ -255,6 +255,8 @@ class Execution:
         template = target.template
         type_ = _NODE_TYPES.get(template.type, "Pod")
         if node is None:
+            if self.spec.suspend and not call.exit_handler:
+                return None  # `argo suspend`: nothing new starts until resumed
             if (
                 type_ == "Pod"
                 and self.spec.parallelism

@@ -298,3 +298,26 @@ spec:
     status = world.run()
     assert status.phase == "Succeeded"
     assert world.node("[1].approve").outputs.parameters[0].value == "yes"
+
+
+def test_a_suspended_workflow_starts_nothing_new_until_resumed() -> None:
+    world = World("""
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: a, template: echo}
+    - - {name: b, template: echo}
+  - name: echo
+    container: {image: busybox, command: [echo, hi]}
+""")
+    world.step()
+    world.workflow.spec.suspend = True
+    world.report("[0].a", Outcome())
+    for _ in range(3):
+        decision = world.step()
+        assert decision.actions == ()
+    assert "[1].b" not in world.phases() and world.status.phase == "Running"
+    world.workflow.spec.suspend = False
+    assert world.run().phase == "Succeeded"
