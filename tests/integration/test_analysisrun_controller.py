@@ -1,0 +1,209 @@
+# ruff: noqa: F401, F811 - pytest fixtures imported from other modules are parameters by design
+"""AnalysisRuns reconciled by ``rollouts controller`` on the devcluster, measured for real.
+
+Prometheus metrics query Debian's Prometheus scraping the test exporter; Job metrics create
+batch/v1 Jobs whose pods the devcluster's kubelet runs as local processes, so ``exit 0`` and
+``exit 1`` are real exit codes. Each test creates a run directly (no Rollout) and waits for the
+phase the reference says it must reach.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kubernetes import client
+from prometheus import Exporter, PrometheusServer, free_port
+from test_controller_harness import (
+    GROUP,
+    VERSION,
+    Cluster,
+    ControllerProcess,
+    cluster,
+    controller,
+    rollout_crds,
+    wait_for,
+)
+from test_prometheus_provider import exporter, prometheus, success_rate
+
+COMPLETED = ("Successful", "Failed", "Error", "Inconclusive")
+
+
+def create_run(cluster: Cluster, name: str, metrics: list[dict[str, Any]], **spec: Any) -> None:
+    body = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "AnalysisRun",
+        "metadata": {"name": name},
+        "spec": {"metrics": metrics, **spec},
+    }
+    cluster.custom.create_namespaced_custom_object(GROUP, VERSION, cluster.namespace, "analysisruns", body)
+
+
+def run(cluster: Cluster, name: str) -> dict[str, Any]:
+    found: dict[str, Any] = cluster.custom.get_namespaced_custom_object(
+        GROUP, VERSION, cluster.namespace, "analysisruns", name
+    )
+    return found
+
+
+def completed(cluster: Cluster, name: str) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        status = run(cluster, name).get("status") or {}
+        return status if status.get("phase") in COMPLETED else None
+
+    return wait_for(done, f"AnalysisRun {name} to complete")
+
+
+def events(cluster: Cluster, name: str) -> list[tuple[str, str, str]]:
+    items = cluster.core.list_namespaced_event(cluster.namespace).items
+    return [(e.type, e.reason, e.message) for e in items if e.involved_object.name == name]
+
+
+def prometheus_metric(address: str, query: str, **fields: Any) -> dict[str, Any]:
+    return {"name": "rate", "provider": {"prometheus": {"address": address, "query": query}}, **fields}
+
+
+def test_a_healthy_success_rate_makes_the_run_successful(
+    controller: ControllerProcess, cluster: Cluster, prometheus: PrometheusServer, exporter: Exporter
+) -> None:
+    exporter.record("200", 100, revision="healthy")
+    prometheus.wait_for_value('sum(http_requests_total{revision="healthy"})', 100)
+    metric = prometheus_metric(
+        prometheus.address,
+        success_rate("healthy"),
+        interval="1s",
+        count=2,
+        successCondition="result[0] >= 0.95",
+    )
+    create_run(cluster, "healthy", [metric])
+    status = completed(cluster, "healthy")
+    assert status["phase"] == "Successful", status
+    result = status["metricResults"][0]
+    assert (result["count"], result["successful"], len(result["measurements"])) == (2, 2, 2)
+    assert result["metadata"]["ResolvedPrometheusQuery"] == success_rate("healthy")
+    assert status["runSummary"] == {"count": 1, "successful": 1}
+    wait_for(
+        lambda: (
+            ("Normal", "AnalysisRunSuccessful", "Analysis Completed. Result: Successful")
+            in events(cluster, "healthy")
+        ),
+        "the completion Event",
+    )
+    assert ("Normal", "MetricSuccessful", "Metric 'rate' Completed. Result: Successful") in events(
+        cluster, "healthy"
+    )
+
+
+def test_failures_past_the_failure_limit_fail_the_run(
+    controller: ControllerProcess, cluster: Cluster, prometheus: PrometheusServer, exporter: Exporter
+) -> None:
+    exporter.record("200", 40, revision="broken")
+    exporter.record("503", 60, revision="broken")
+    prometheus.wait_for_value('sum(http_requests_total{revision="broken"})', 100)
+    metric = prometheus_metric(
+        prometheus.address,
+        success_rate("broken"),
+        interval="1s",
+        count=5,
+        failureLimit=1,
+        successCondition="result[0] >= 0.95",
+    )
+    create_run(cluster, "broken", [metric])
+    status = completed(cluster, "broken")
+    assert status["phase"] == "Failed"
+    assert status["message"] == 'Metric "rate" assessed Failed due to failed (2) > failureLimit (1)'
+    assert status["metricResults"][0]["failed"] == 2
+    wait_for(
+        lambda: (
+            ("Warning", "AnalysisRunFailed", "Analysis Completed. Result: Failed")
+            in events(cluster, "broken")
+        ),
+        "the Warning Event",
+    )
+
+
+def test_neither_condition_met_is_inconclusive(
+    controller: ControllerProcess, cluster: Cluster, prometheus: PrometheusServer
+) -> None:
+    metric = prometheus_metric(
+        prometheus.address,
+        "vector(0.5)",
+        count=1,
+        successCondition="result[0] >= 0.95",
+        failureCondition="result[0] < 0.1",
+    )
+    create_run(cluster, "unsure", [metric])
+    status = completed(cluster, "unsure")
+    assert status["phase"] == "Inconclusive"
+    assert status["metricResults"][0]["measurements"][0]["value"] == "[0.5]"
+
+
+def test_every_measurement_erroring_is_error_not_successful(
+    controller: ControllerProcess, cluster: Cluster
+) -> None:
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    metric = prometheus_metric(
+        unreachable, "vector(1)", count=1, consecutiveErrorLimit=0, successCondition="result[0] == 1"
+    )
+    create_run(cluster, "unreachable", [metric])
+    status = completed(cluster, "unreachable")
+    assert status["phase"] == "Error", status
+    result = status["metricResults"][0]
+    assert result["error"] == 1 and "count" not in result
+    assert result["measurements"][0]["phase"] == "Error"
+    assert unreachable in result["measurements"][0]["message"]
+
+
+def test_a_malformed_interval_ends_the_run_error_naming_it(
+    controller: ControllerProcess, cluster: Cluster, prometheus: PrometheusServer
+) -> None:
+    metric = prometheus_metric(prometheus.address, "vector(1)", interval="ten seconds")
+    create_run(cluster, "malformed", [metric])
+    status = completed(cluster, "malformed")
+    assert status["phase"] == "Error"
+    assert status["message"].startswith("Analysis spec invalid:"), status["message"]
+    assert "ten seconds" in status["message"]
+    assert "metricResults" not in status or status["metricResults"] == []
+
+
+def job_metric(name: str, exit_code: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "provider": {
+            "job": {
+                "metadata": {"labels": {"purpose": "smoke"}},
+                "spec": {
+                    "backoffLimit": 0,
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [
+                                {
+                                    "name": "check",
+                                    "image": "busybox",
+                                    "command": ["sh", "-c", f"exit {exit_code}"],
+                                }
+                            ],
+                        }
+                    },
+                },
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize(("exit_code", "phase"), [(0, "Successful"), (1, "Failed")])
+def test_a_job_metric_follows_the_exit_code(
+    controller: ControllerProcess, cluster: Cluster, api_client: Any, exit_code: int, phase: str
+) -> None:
+    name = f"job-exit-{exit_code}"
+    create_run(cluster, name, [job_metric("smoke", exit_code)])
+    status = completed(cluster, name)
+    assert status["phase"] == phase, status
+    measurement = status["metricResults"][0]["measurements"][0]
+    uid = run(cluster, name)["metadata"]["uid"]
+    assert measurement["metadata"] == {"job-name": f"{uid}.smoke.1", "job-namespace": cluster.namespace}
+    job = client.BatchV1Api(api_client).read_namespaced_job(f"{uid}.smoke.1", cluster.namespace)
+    assert job.metadata.labels == {"purpose": "smoke", "analysisrun.argoproj.io/uid": uid}
+    assert job.metadata.annotations["analysisrun.argoproj.io/metric-name"] == "smoke"
+    assert job.metadata.owner_references[0].name == name
