@@ -20,9 +20,10 @@ from analysis.workflows.spec import DAGTask
 from analysis.workflows.status import NodeStatus
 from analysis.workflows.steps import continues, declared_outputs, failure_message, template_outputs
 from analysis.workflows.substitution import Scope, SubstitutionError, substitute
+from analysis.workflows.targets import Call, Target, references_result, template_text
 
 if TYPE_CHECKING:
-    from analysis.workflows.executions import Call, Execution, Target
+    from analysis.workflows.executions import Execution
 
 __all__ = ["OMITTED_MESSAGE", "execute_dag"]
 
@@ -47,8 +48,6 @@ def _expression(task: DAGTask) -> str | None:
 
 class _Dag:
     def __init__(self, run: Execution, node: NodeStatus, target: Target, call: Call) -> None:
-        from analysis.workflows.executions import references_result, template_text
-
         self.run = run
         self.node = node
         self.target = target
@@ -202,8 +201,6 @@ class _Dag:
                 self.run.nodes[source].add_child(node.id)
 
     def advance(self, name: str, existing: NodeStatus | None) -> NodeStatus | None:
-        from analysis.workflows.executions import Call
-
         task = self.tasks[name]
         base = f"{self.node.name}.{name}"
         scope = self.ancestors_scope(name)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from analysis.workflows.actions import PodReport, StartPod, StopPod
+from analysis.workflows.executors.local import LocalExecutor
 from analysis.workflows.scheduler import apply_report, schedule
 from analysis.workflows.spec import Workflow
 from analysis.workflows.status import FINAL_PHASES, WorkflowStatus
@@ -117,8 +118,6 @@ def run_locally(
     poll_interval: float = 0.2,
 ) -> tuple[Workflow, WorkflowStatus]:
     """Run ``workflow`` locally under ``workdir``; returns the named workflow and its final status."""
-    from analysis.workflows.executors.local import LocalExecutor
-
     named = assign_name(workflow)
     name = named.metadata.name or ""
     executor = LocalExecutor(workdir / name, name)

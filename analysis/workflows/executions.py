@@ -11,10 +11,8 @@ the same result, which is what lets the engine be level-triggered and restartabl
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from analysis.workflows import dags, steps
 from analysis.workflows.actions import Action, StartPod, StopPod
@@ -32,9 +30,10 @@ from analysis.workflows.spec import (
 )
 from analysis.workflows.status import NodeFlag, NodeStatus, WorkflowStatus
 from analysis.workflows.substitution import Scope, SubstitutionError, evaluate_expression, substitute_tree
+from analysis.workflows.targets import Call, Context, ResolveError, Target
 from analysis.workflows.validation import Library
 
-__all__ = ["Call", "Context", "Execution", "ResolveError", "Target", "rfc3339"]
+__all__ = ["Execution", "Invocation", "rfc3339"]
 
 DEADLINE_MESSAGE = "Step exceeded its deadline"
 POD_DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
@@ -50,42 +49,6 @@ _NODE_TYPES = {
 
 def rfc3339(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class ResolveError(ValueError):
-    """A template reference that does not resolve at run time."""
-
-
-@dataclass(frozen=True)
-class Context:
-    """Where template names resolve: the workflow's own templates or one library's."""
-
-    spec: WorkflowSpec
-    label: str
-    """``local/<wf>``, ``namespaced/<wftmpl>`` or ``cluster/<cwft>`` (a node's ``templateScope``)."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """A resolved invocation: the template, where its own references resolve, how it was named."""
-
-    template: Template
-    context: Context
-    template_ref: TemplateRef | None = None
-
-    @property
-    def template_name(self) -> str | None:
-        return self.template_ref.template if self.template_ref else self.template.name
-
-
-@dataclass(frozen=True)
-class Call:
-    """How a node is invoked, beyond its template and arguments."""
-
-    capture_result: bool = False
-    exit_handler: bool = False
-    """Inside the workflow exit handler: deadlines do not apply."""
-    hooked: bool = False
 
 
 @dataclass(frozen=True)
@@ -457,23 +420,3 @@ def suspend_outputs(template: Template, supplied: dict[str, str]) -> Outputs | N
         value = supplied.get(parameter.name, default if default is not None else parameter.value)
         parameters.append(Parameter(name=parameter.name, value=value, global_name=parameter.global_name))
     return Outputs(parameters=parameters)
-
-
-def references_result(text: str, prefix: str, name: str) -> bool:
-    """Does a template body read ``<prefix>.<name>.outputs.result`` (so the pod must capture stdout)?"""
-    return any(
-        form in text
-        for form in (
-            f"{prefix}.{name}.outputs.result",
-            f"{prefix}['{name}'].outputs.result",
-            f'{prefix}["{name}"].outputs.result',
-        )
-    )
-
-
-def template_text(template: Template) -> str:
-    return json.dumps(template.model_dump(by_alias=True, exclude_none=True), ensure_ascii=False)
-
-
-def dump(value: Any) -> Any:
-    return value.model_dump(by_alias=True, exclude_none=True) if hasattr(value, "model_dump") else value

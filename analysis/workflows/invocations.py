@@ -18,9 +18,10 @@ from analysis.workflows.scopes import merge, node_variables
 from analysis.workflows.spec import Arguments, Artifact, Parameter, WorkflowStep
 from analysis.workflows.status import NodeStatus
 from analysis.workflows.substitution import Scope, SubstitutionError, find_tags, substitute, substitute_tree
+from analysis.workflows.targets import Call, Context, ResolveError
 
 if TYPE_CHECKING:
-    from analysis.workflows.executions import Call, Context, Execution
+    from analysis.workflows.executions import Execution
 
 __all__ = ["Planned", "is_looped", "plan", "resolve_arguments", "run_child"]
 
@@ -137,8 +138,6 @@ def run_child(
     prefix: str,
 ) -> tuple[NodeStatus | None, bool]:
     """Bring one child of a step/task on; returns it (None: not started) and whether its exit hook is done."""
-    from analysis.workflows.executions import ResolveError
-
     node = run.node(planned.name)
     if node is None or not node.fulfilled:
         if node is None and planned.outcome is not None:
@@ -184,8 +183,6 @@ def _exit_hook(
     scope: Scope,
     prefix: str,
 ) -> bool:
-    from analysis.workflows.executions import Call, ResolveError
-
     hook = step.exit_hook
     if hook is None or node.type == "Skipped":
         return True

@@ -16,13 +16,15 @@ import json
 from datetime import datetime, timedelta
 
 from analysis.workflows.actions import Decision, PodReport, StopPod
-from analysis.workflows.executions import DEADLINE_MESSAGE, Call, Context, Execution, ResolveError, rfc3339
+from analysis.workflows.executions import DEADLINE_MESSAGE, Execution, rfc3339
 from analysis.workflows.executions import suspend_outputs as _suspend_outputs
+from analysis.workflows.invocations import resolve_arguments
+from analysis.workflows.names import node_id, pod_name
 from analysis.workflows.retries import parse_time
 from analysis.workflows.scopes import global_scope
 from analysis.workflows.spec import Outputs, Parameter, Template, Workflow
 from analysis.workflows.status import FINAL_PHASES, NodeStatus, WorkflowCondition, WorkflowStatus
-from analysis.workflows.substitution import Scope
+from analysis.workflows.targets import Call, Context, ResolveError
 from analysis.workflows.validation import Library, workflow_problems
 
 __all__ = ["apply_report", "resume", "schedule", "workflow_status_of"]
@@ -118,16 +120,12 @@ def _deadline(run: Execution, workflow: Workflow, status: WorkflowStatus) -> Non
 
 
 def _pod_of(run: Execution, node: NodeStatus) -> str:
-    from analysis.workflows.names import pod_name
-
     template = node.template_ref.template if node.template_ref else node.template_name
     return pod_name(run.name, node.name, template or "")
 
 
 def _exit_handler_ids(status: WorkflowStatus, name: str) -> set[str]:
     """IDs of the workflow exit handler node and everything under it."""
-    from analysis.workflows.names import node_id
-
     root = status.nodes.get(node_id(name, f"{name}.onExit"))
     if root is None:
         return set()
@@ -172,8 +170,6 @@ def _finish_workflow(run: Execution, workflow: Workflow, root: NodeStatus) -> No
                 name, "Skipped", boundary_id=None, phase="Error", message=str(error)
             )
         else:
-            from analysis.workflows.invocations import resolve_arguments
-
             arguments = resolve_arguments(hook.arguments, run.globals)
             handler = run.execute(name, target, arguments, None, Call(exit_handler=True, hooked=True))
         if handler is None or not handler.fulfilled:
@@ -273,7 +269,3 @@ def _template_of(workflow: Workflow, node: NodeStatus) -> Template | None:
     if node.template_ref is not None:
         return None
     return workflow.spec.template(node.template_name or "")
-
-
-def empty_scope() -> Scope:
-    return Scope()

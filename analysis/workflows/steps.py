@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from analysis.workflows.invocations import is_looped, plan, run_child
+from analysis.workflows.invocations import is_looped, plan, resolve_arguments, run_child
 from analysis.workflows.scopes import merge, node_variables
-from analysis.workflows.spec import ContinueOn, Outputs, Template, WorkflowStep
+from analysis.workflows.spec import Arguments, ContinueOn, Outputs, Parameter, Template, WorkflowStep
 from analysis.workflows.status import NodeStatus
-from analysis.workflows.substitution import Scope
+from analysis.workflows.substitution import Scope, evaluate_expression, substitute
+from analysis.workflows.targets import Call, ResolveError, Target, references_result, template_text
 
 if TYPE_CHECKING:
-    from analysis.workflows.executions import Call, Execution, Target
+    from analysis.workflows.executions import Execution
 
 __all__ = ["FAIL_FAST_MESSAGE", "continues", "execute_steps", "failure_message"]
 
@@ -37,8 +38,6 @@ def failure_message(node: NodeStatus) -> str:
 
 
 def execute_steps(run: Execution, node: NodeStatus, target: Target, call: Call) -> NodeStatus:
-    from analysis.workflows.executions import template_text
-
     template = target.template
     scope = run.body_scope(node)
     text = template_text(template)
@@ -97,9 +96,6 @@ def _execute_group(
     call: Call,
     text: str,
 ) -> list[NodeStatus]:
-    from analysis.workflows.executions import Call as CallType
-    from analysis.workflows.executions import references_result as captures
-
     template = target.template
     children: list[NodeStatus] = []
     pending = False
@@ -131,8 +127,8 @@ def _execute_group(
                 failed = failed or existing
         else:
             planned_nodes = []
-            child_call = CallType(
-                capture_result=captures(text, "steps", step.name), exit_handler=call.exit_handler
+            child_call = Call(
+                capture_result=references_result(text, "steps", step.name), exit_handler=call.exit_handler
             )
             for child in planned:
                 exists = run.node(child.name) is not None
@@ -205,8 +201,6 @@ def _index(name: str) -> int:
 
 
 def declared_outputs(run: Execution, step: WorkflowStep, target: Target) -> Outputs | None:
-    from analysis.workflows.executions import ResolveError
-
     try:
         return run.resolve(target.context, step.template, step.template_ref, step.inline).template.outputs
     except ResolveError:
@@ -215,10 +209,6 @@ def declared_outputs(run: Execution, step: WorkflowStep, target: Target) -> Outp
 
 def template_outputs(template: Template, scope: Scope) -> Outputs | None:
     """Outputs of a steps/dag template from its children (``valueFrom.parameter|expression``, ``from``)."""
-    from analysis.workflows.invocations import resolve_arguments
-    from analysis.workflows.spec import Arguments, Parameter
-    from analysis.workflows.substitution import evaluate_expression, substitute
-
     declared = template.outputs
     if declared is None or not (declared.parameters or declared.artifacts):
         return None
