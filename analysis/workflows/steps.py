@@ -9,6 +9,7 @@ fails with the same message without starting later groups.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from analysis.workflows.invocations import is_looped, plan, resolve_arguments, run_child
@@ -233,6 +234,4 @@ def template_outputs(template: Template, scope: Scope) -> Outputs | None:
 
 
 def _json(value: object) -> str:
-    import json
-
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
