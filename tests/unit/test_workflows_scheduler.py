@@ -772,3 +772,70 @@ spec:
     status = world.run(lambda pod: Outcome(phase))
     assert world.started[0].pod_name == "hello-world-9tql2"
     assert status.phase == phase
+
+
+def test_reference_worked_example_status_shape() -> None:
+    """Reference §6.7: names, IDs, wiring, messages, progress and pod names of a failed pipeline."""
+    world = World("""
+metadata: {name: ci-pipeline-x7k2p}
+spec:
+  entrypoint: pipeline
+  onExit: notify
+  templates:
+  - name: pipeline
+    steps:
+    - - {name: build, template: run}
+    - - {name: test-unit, template: run, arguments: {parameters: [{name: code, value: "1"}]}}
+      - {name: test-lint, template: run}
+  - name: run
+    inputs: {parameters: [{name: code, value: "0"}]}
+    container: {image: busybox, command: [sh, -c], args: ["exit {{inputs.parameters.code}}"]}
+  - name: notify
+    container: {image: busybox, command: [echo, done]}
+""")
+    status = world.run()
+    nodes = {node.id: node for node in status.nodes.values()}
+    prefix = "ci-pipeline-x7k2p-"
+    root = nodes["ci-pipeline-x7k2p"]
+    assert (root.type, root.template_name, root.phase) == ("Steps", "pipeline", "Failed")
+    assert root.children == [prefix + "1664206031"]
+    assert root.outbound_nodes == [prefix + "2602792901", prefix + "2726037394"]
+    assert nodes[prefix + "1664206031"].children == [prefix + "608150585"]
+    assert nodes[prefix + "608150585"].children == [prefix + "1731463602"]
+    group1 = nodes[prefix + "1731463602"]
+    assert (group1.display_name, group1.phase, group1.message) == (
+        "[1]",
+        "Failed",
+        "child 'ci-pipeline-x7k2p-2602792901' failed",
+    )
+    assert group1.children == [prefix + "2602792901", prefix + "2726037394"]
+    unit = nodes[prefix + "2602792901"]
+    assert (unit.display_name, unit.message, unit.progress, unit.outputs.exit_code) == (
+        "test-unit",
+        "main: Error (exit code 1)",
+        "0/1",
+        "1",
+    )
+    handler = nodes[prefix + "3261187210"]
+    assert (handler.name, handler.type, handler.phase, handler.node_flag.hooked) == (
+        "ci-pipeline-x7k2p.onExit",
+        "Pod",
+        "Succeeded",
+        True,
+    )
+    assert (status.phase, status.message, status.progress) == (
+        "Failed",
+        "child 'ci-pipeline-x7k2p-2602792901' failed",
+        "3/4",
+    )
+    assert sorted(action.pod_name for action in world.started) == [
+        "ci-pipeline-x7k2p-notify-3261187210",
+        "ci-pipeline-x7k2p-run-2602792901",
+        "ci-pipeline-x7k2p-run-2726037394",
+        "ci-pipeline-x7k2p-run-608150585",
+    ]
+    assert all(
+        node.template_scope == "local/ci-pipeline-x7k2p"
+        for node in status.nodes.values()
+        if node.type == "Pod"
+    )
