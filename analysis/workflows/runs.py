@@ -2,8 +2,8 @@
 
 ``submit`` creates the object from an Argo Workflow manifest (``generateName`` honoured by the
 API server); ``run_on_cluster`` drives the engine with the Kubernetes executor, writing the status
-into the object after every change (a merge patch of ``status``; node entries are only ever added
-or updated, never removed, so merging is exact) and re-reading the spec each turn so a
+into the object after every change (a merge patch of ``status`` with unset fields as ``null``;
+node entries are only ever added or updated, never removed, so merging is exact) and re-reading the spec each turn so a
 ``shutdown: Stop|Terminate`` set by a user takes effect. Pods are owned by the run and go with it.
 
 Template libraries for ``templateRef`` are read from the cluster: Argo's ``WorkflowTemplate`` and
@@ -134,7 +134,8 @@ def run_on_cluster(
     executor = KubernetesExecutor(api_client, namespace, name, settings=settings, owner=owner)
 
     def publish(status: WorkflowStatus) -> None:
-        body = {"status": status.model_dump(by_alias=True, exclude_none=True)}
+        # unset fields go as null, which a merge patch deletes: a cleared message must not linger
+        body = {"status": status.model_dump(by_alias=True)}
         custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, body)
         if on_status is not None:
             on_status(status)
