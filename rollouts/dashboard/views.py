@@ -38,13 +38,22 @@ def _summary(info: RolloutInfo) -> dict[str, Any]:
     }
 
 
+def _template_images(rollout: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The spec's images, for a Rollout with no ReplicaSet yet (or a ``workloadRef`` one)."""
+    pod_spec = as_mapping(as_mapping(as_mapping(rollout.get("spec")).get("template")).get("spec"))
+    containers = [*as_list(pod_spec.get("initContainers")), *as_list(pod_spec.get("containers"))]
+    images = dict.fromkeys(as_str(as_mapping(c).get("image")) for c in containers)
+    return [{"image": image, "roles": []} for image in images if image]
+
+
 def rollout_row(
     rollout: Mapping[str, Any], replica_sets: Sequence[Mapping[str, Any]], now: datetime
 ) -> dict[str, Any]:
     """One overview line: name, strategy, phase, step of N, weights, pods, images, age."""
     info = rollout_info(rollout, Children(replica_sets=replica_sets), now)
     created = as_mapping(rollout.get("metadata")).get("creationTimestamp")
-    return {**_summary(info), "age": age(created, now)}
+    row = {**_summary(info), "age": age(created, now)}
+    return row if row["images"] else {**row, "images": _template_images(rollout)}
 
 
 def overview(
@@ -189,11 +198,15 @@ def rollout_detail(rollout: Mapping[str, Any], children: Children, now: datetime
         _owned(children.analysis_runs, RolloutView(rollout).uid),
         key=lambda run: as_str(as_mapping(run.get("metadata")).get("creationTimestamp")),
     )
+    ro = RolloutView(rollout)
+    summary = _summary(info)
     return {
-        **_summary(info),
-        "age": age(as_mapping(rollout.get("metadata")).get("creationTimestamp"), now),
-        "paused": RolloutView(rollout).paused,
-        "aborted": RolloutView(rollout).aborted,
+        **summary,
+        "images": summary["images"] or _template_images(rollout),
+        "age": age(ro.metadata.get("creationTimestamp"), now),
+        "revision": ro.revision,
+        "paused": ro.paused,
+        "aborted": ro.aborted,
         "steps": step_views(rollout),
         "tree": _tree(info.tree),
         "analysisRuns": [analysis_run_view(run, now) for run in runs],

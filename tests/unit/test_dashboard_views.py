@@ -207,9 +207,17 @@ def test_detail_holds_summary_steps_tree_and_owned_runs_only() -> None:
     assert detail["status"] == "Paused"
     assert detail["paused"] is False
     assert detail["aborted"] is False
+    assert detail["revision"] == 0  # no revision annotation on this Rollout
     assert [s["state"] for s in detail["steps"]][:3] == ["done", "current", "pending"]
     assert [run["name"] for run in detail["analysisRuns"]] == ["web-bbb-2-2"]
     revisions = [node["name"] for node in detail["tree"]["children"]]
     assert revisions == ["revision:2", "revision:1"]
     assert detail["tree"]["children"][0]["children"][0]["info"] == ["canary"]
     json.dumps(detail)
+
+
+def test_a_rollout_without_replica_sets_shows_its_template_images() -> None:
+    body = rollout()
+    body["spec"]["template"]["spec"]["initContainers"] = [{"name": "init", "image": "busybox:1"}]
+    row = overview([body], [], NOW)["rollouts"][0]
+    assert row["images"] == [{"image": "busybox:1", "roles": []}, {"image": "web:2", "roles": []}]

@@ -16,7 +16,7 @@ function el(tag, attrs, ...children) {
     if (key === "onclick" || key === "oninput" || key === "onchange") node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -172,7 +172,7 @@ function treeNode(detail, node) {
     const number = node.name.split(":")[1];
     label.push(el("span", { class: "revision" }, `Revision ${number}`));
     const current = node.children.some((child) => (child.info || []).some((tag) => ["stable", "canary", "active"].includes(tag)));
-    if (!current && number !== "0") {
+    if (!current && number !== "0" && number !== String(detail.revision)) {
       label.push(" ", el("button", {
         class: "small", onclick: () => confirmThen(`Roll ${detail.name} back to revision ${number}?`, () => act(detail, "undo", {}, `/${number}`)),
       }, "Rollback"));
@@ -227,7 +227,7 @@ function renderDetail(view, detail) {
       id: a.id || a.action, class: a.danger ? "danger" : "",
       onclick: () => confirmThen(`${a.label} rollout ${detail.namespace}/${detail.name}?`, () => act(detail, a.action, a.body)),
     }, a.label));
-  view.replaceChildren(
+  const sections = [
     el("div", { class: "head" },
       el("a", { href: "#/" }, "← all rollouts"),
       el("h1", { id: "rollout-name" }, detail.name), el("span", { class: "muted" }, detail.namespace),
@@ -235,8 +235,9 @@ function renderDetail(view, detail) {
       el("div", { class: "actions" }, buttons)),
     el("div", { class: "grid" }, summary(detail), stepsPanel(detail)),
     el("section", { class: "panel" }, el("h2", {}, "Revisions"), el("ul", { class: "tree", id: "revisions" }, detail.tree.children.map((n) => treeNode(detail, n)))),
-    analysisPanel(detail)
-  );
+    analysisPanel(detail),
+  ];
+  view.replaceChildren(...sections.filter(Boolean));
 }
 
 // -- polling

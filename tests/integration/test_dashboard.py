@@ -1,0 +1,432 @@
+"""The dashboard against the devcluster, through its HTTP API and in headless Chromium.
+
+One dashboard process (``kubectl-rollouts dashboard -A``, a real subprocess on a free port) and
+one controller (watching ``live`` only) serve the module. Rollouts in ``still`` are never
+reconciled: their status and AnalysisRun are written by the test, so the page shows exactly
+known steps and measurements. Screenshots of every page are kept in
+``$ROLLOUTS_TEST_ARTEFACTS`` (default: the test's temporary directory) and named in the output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dashboard_browser import Browser
+from kubernetes import client
+from plugin_helpers import (
+    create_rollout,
+    now_text,
+    objects,
+    read,
+    rollout_manifest,
+    set_rollout_status,
+    until,
+)
+
+from rollouts.crds.install import install_crds
+from rollouts.devcluster import DevCluster
+from rollouts.plugin import main as plugin_main
+
+pytestmark = pytest.mark.integration
+
+STEPS = [{"setWeight": 50}, {"pause": {}}]
+STILL_STEPS = [
+    {"setWeight": 20},
+    {"analysis": {"templates": [{"templateName": "error-rate"}]}},
+    {"pause": {}},
+    {"setWeight": 60},
+]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    url: str  # as printed, with the token
+    base: str
+    token: str
+    kubeconfig: str
+
+
+def _namespace(api_client: Any, prefix: str) -> str:
+    core = client.CoreV1Api(api_client)
+    body = client.V1Namespace(metadata=client.V1ObjectMeta(generate_name=prefix))
+    name: str = core.create_namespace(body).metadata.name
+    until("the default service account", lambda: core.list_namespaced_service_account(name).items, bool)
+    return name
+
+
+@pytest.fixture(scope="module")
+def namespaces(api_client: Any) -> Iterator[tuple[str, str]]:
+    install_crds(api_client, timeout=120)
+    live, still = _namespace(api_client, "dash-live-"), _namespace(api_client, "dash-still-")
+    try:
+        yield live, still
+    finally:
+        for name in (live, still):
+            client.CoreV1Api(api_client).delete_namespace(name, propagation_policy="Background")
+
+
+def _stop(process: subprocess.Popen[Any]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def controller(
+    devcluster: DevCluster, namespaces: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    log = tmp_path_factory.mktemp("dashboard-controller") / "controller.log"
+    argv = [sys.executable, "-m", "rollouts.cli", "controller", "--kubeconfig", str(devcluster.kubeconfig)]
+    argv += ["--namespace", namespaces[0], "--metrics-port", "0", "--healthz-port", "0"]
+    with log.open("w") as sink:
+        process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        yield
+    finally:
+        _stop(process)
+
+
+@pytest.fixture
+def live_namespace(namespaces: tuple[str, str], controller: None) -> str:
+    """The namespace our controller reconciles."""
+    return namespaces[0]
+
+
+@pytest.fixture(scope="module")
+def dashboard(devcluster: DevCluster, namespaces: tuple[str, str]) -> Iterator[Dashboard]:
+    argv = [sys.executable, "-m", "rollouts.plugin", "dashboard", "-A", "--port", "0"]
+    process = subprocess.Popen(
+        [*argv, "--kubeconfig", str(devcluster.kubeconfig)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("Dashboard: http://127.0.0.1:"), (
+            line,
+            process.stderr and process.stderr.read(),
+        )
+        url = line.split(" ", 1)[1].strip()
+        base, token = url.split("/?token=")
+        yield Dashboard(url, base, token, str(devcluster.kubeconfig))
+    finally:
+        _stop(process)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    opened = Browser(tmp_path_factory.mktemp("chromium"))
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture(scope="module")
+def artefacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = Path(os.environ.get("ROLLOUTS_TEST_ARTEFACTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _shot(browser: Browser, artefacts: Path, name: str) -> None:
+    path = browser.screenshot(artefacts / f"dashboard-{name}.png")
+    print(f"screenshot: {path}")
+    assert path.stat().st_size > 5000  # a rendered page, not an empty image
+
+
+def call(
+    dashboard: Dashboard,
+    path: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any, Any]:
+    request = urllib.request.Request(dashboard.base + path, data=body, method=method, headers=headers or {})
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as answer:
+            raw = answer.read()
+            status, answer_headers = answer.status, answer.headers
+    except urllib.error.HTTPError as error:
+        raw, status, answer_headers = error.read(), error.code, error.headers
+    content_type = answer_headers.get("Content-Type", "")
+    return status, json.loads(raw) if "json" in content_type else raw, answer_headers
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def bearer(dashboard: Dashboard, **more: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {dashboard.token}", **more}
+
+
+@pytest.fixture(scope="module")
+def still_rollout(api_client: Any, namespaces: tuple[str, str]) -> dict[str, Any]:
+    """A paused canary at its analysis step with a run of three measurements, written by hand."""
+    namespace = namespaces[1]
+    created = create_rollout(api_client, namespace, rollout_manifest("still", canary={"steps": STILL_STEPS}))
+    set_rollout_status(
+        api_client,
+        namespace,
+        "still",
+        phase="Paused",
+        message="CanaryPauseStep",
+        currentStepIndex=1,
+        currentPodHash="bbb",
+        stableRS="aaa",
+        pauseConditions=[{"reason": "CanaryPauseStep", "startTime": now_text()}],
+        controllerPause=True,
+        replicas=2,
+        readyReplicas=2,
+        availableReplicas=2,
+        updatedReplicas=1,
+    )
+    run = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AnalysisRun",
+        "metadata": {
+            "name": "still-bbb-2-1",
+            "annotations": {"rollout.argoproj.io/revision": "2"},
+            "ownerReferences": [
+                {
+                    "apiVersion": "argoproj.io/v1alpha1",
+                    "kind": "Rollout",
+                    "name": "still",
+                    "uid": created["metadata"]["uid"],
+                    "controller": True,
+                }
+            ],
+        },
+        "spec": {
+            "metrics": [
+                {
+                    "name": "error-rate",
+                    "successCondition": "result[0] < 0.05",
+                    "provider": {"prometheus": {"address": "http://prometheus:9090", "query": "errors"}},
+                }
+            ]
+        },
+        "status": {
+            "phase": "Running",
+            "metricResults": [
+                {
+                    "name": "error-rate",
+                    "phase": "Running",
+                    "count": 3,
+                    "successful": 2,
+                    "failed": 1,
+                    "measurements": [
+                        {
+                            "phase": "Successful",
+                            "value": "[0.01]",
+                            "startedAt": now_text(),
+                            "finishedAt": now_text(),
+                        },
+                        {
+                            "phase": "Failed",
+                            "value": "[0.09]",
+                            "startedAt": now_text(),
+                            "finishedAt": now_text(),
+                        },
+                        {
+                            "phase": "Successful",
+                            "value": "[0.03]",
+                            "startedAt": now_text(),
+                            "finishedAt": now_text(),
+                        },
+                    ],
+                }
+            ],
+        },
+    }
+    objects(api_client).create_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", namespace, "analysisruns", run
+    )
+    return read(api_client, namespace, "rollouts", "still")
+
+
+def test_the_api_needs_the_token(dashboard: Dashboard, still_rollout: dict[str, Any]) -> None:
+    status, body, _ = call(dashboard, "/api/v1/rollouts/info")
+    assert (status, "missing token" in body["error"]) == (401, True)
+    status, body, _ = call(dashboard, "/api/v1/rollouts/info", headers={"Authorization": "Bearer nope"})
+    assert (status, "invalid token" in body["error"]) == (401, True)
+    status, body, _ = call(dashboard, "/api/v1/rollouts/info", headers=bearer(dashboard))
+    assert status == 200
+    assert "still" in [row["name"] for row in body["rollouts"]]
+    # the page itself holds no data; its URL token is traded for an HttpOnly cookie
+    status, page, _ = call(dashboard, "/")
+    assert (status, b"/app.js" in page) == (200, True)
+    status, _, headers = call(dashboard, f"/?token={dashboard.token}")
+    assert (status, headers["Location"]) == (303, "/")
+    assert "HttpOnly" in headers["Set-Cookie"]
+    cookie = headers["Set-Cookie"].split(";")[0]
+    assert call(dashboard, "/api/v1/version", headers={"Cookie": cookie})[0] == 200
+
+
+def test_bad_actions_are_refused_and_change_nothing(
+    dashboard: Dashboard, api_client: Any, still_rollout: dict[str, Any]
+) -> None:
+    namespace = still_rollout["metadata"]["namespace"]
+    path = f"/api/v1/rollouts/{namespace}/still/promote"
+    json_headers = bearer(dashboard, **{"Content-Type": "application/json"})
+    cases = [
+        (bearer(dashboard, **{"Content-Type": "text/plain"}), b"{}", 415, "application/json"),
+        (json_headers, b"{not json", 400, "malformed JSON body"),
+        (json_headers, b'{"full": "yes"}', 400, '"full" must be true or false'),
+        ({**json_headers, "Origin": "http://evil.example"}, b"{}", 403, "cross-site"),
+        ({"Content-Type": "application/json"}, b"{}", 401, "missing token"),
+    ]
+    for headers, body, expected, words in cases:
+        status, answer, _ = call(dashboard, path, method="PUT", body=body, headers=headers)
+        assert (status, words in answer["error"]) == (expected, True), answer
+    status, answer, _ = call(
+        dashboard,
+        f"/api/v1/rollouts/{namespace}/nope/promote",
+        method="PUT",
+        body=b"{}",
+        headers=json_headers,
+    )
+    assert (status, answer["error"]) == (404, 'rollouts.argoproj.io "nope" not found')
+    status, answer, _ = call(
+        dashboard, f"/api/v1/rollouts/{namespace}/still/undo/9", method="PUT", body=b"", headers=json_headers
+    )
+    assert status == 409
+    assert "revision 9" in answer["error"] or "history" in answer["error"]
+    after = read(api_client, namespace, "rollouts", "still")
+    assert after["spec"] == still_rollout["spec"]
+    assert after["status"] == still_rollout["status"]
+
+
+def test_no_auth_is_refused_beyond_loopback(devcluster: DevCluster) -> None:
+    argv = [
+        sys.executable,
+        "-m",
+        "rollouts.plugin",
+        "dashboard",
+        "--address",
+        "0.0.0.0",
+        "--insecure-no-auth",
+    ]
+    done = subprocess.run(
+        [*argv, "--port", "0", "--kubeconfig", str(devcluster.kubeconfig)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "refusing to listen on 0.0.0.0 without auth" in done.stderr
+
+
+def test_pages_show_the_overview_steps_and_a_metric_chart(
+    dashboard: Dashboard, browser: Browser, artefacts: Path, still_rollout: dict[str, Any]
+) -> None:
+    browser.open(dashboard.url)
+    browser.wait_for(
+        "the still rollout in the overview", "!!document.querySelector('tr[data-name=\"still\"]')"
+    )
+    row = browser.evaluate("document.querySelector('tr[data-name=\"still\"]').innerText")
+    assert "Paused" in row
+    assert "1/4" in row
+    assert "nginx:1.27" in row
+    assert browser.evaluate("document.cookie") == ""  # the token cookie is HttpOnly
+    _shot(browser, artefacts, "overview")
+
+    browser.click('tr[data-name="still"] a')
+    browser.wait_for("the steps", "document.querySelectorAll('#steps li').length === 4")
+    states = browser.evaluate("[...document.querySelectorAll('#steps li')].map(li => li.dataset.state)")
+    assert states == ["done", "current", "pending", "pending"]
+    assert "Analysis error-rate" in browser.evaluate("document.querySelector('#steps li.current').innerText")
+    browser.wait_for(
+        "the metric chart",
+        "document.querySelectorAll('svg.chart[data-metric=\"error-rate\"] circle').length === 3",
+    )
+    marks = browser.evaluate(
+        "[...document.querySelectorAll('svg.chart circle')].map(c => c.getAttribute('class'))"
+    )
+    assert marks == ["Successful", "Failed", "Successful"]
+    assert "success: result[0] < 0.05" in browser.evaluate("document.querySelector('#analysis').innerText")
+    text = browser.evaluate("document.body.innerText")
+    assert "Strategy\tCanary" in text or "Strategy\nCanary" in text
+    assert "[object" not in text
+    assert "null" not in text
+    _shot(browser, artefacts, "detail-analysis")
+
+
+def _paused_canary(api_client: Any, namespace: str, name: str) -> None:
+    """A Healthy revision 1, then a new image: revision 2 waits at its pause step."""
+    create_rollout(api_client, namespace, rollout_manifest(name, canary={"steps": STEPS}))
+    until(
+        f"{name} Healthy",
+        lambda: read(api_client, namespace, "rollouts", name).get("status", {}).get("phase"),
+        lambda p: p == "Healthy",
+    )
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.28"}]}}}}
+    objects(api_client).patch_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", namespace, "rollouts", name, patch
+    )
+    until(
+        f"{name} paused",
+        lambda: read(api_client, namespace, "rollouts", name).get("status", {}),
+        lambda s: s.get("phase") == "Paused" and s.get("currentStepIndex") == 1,
+    )
+
+
+def test_clicking_promote_advances_the_rollout(
+    dashboard: Dashboard, browser: Browser, artefacts: Path, api_client: Any, live_namespace: str
+) -> None:
+    live = live_namespace
+    _paused_canary(api_client, live, "clicked")
+    browser.open(f"{dashboard.base}/#/rollout/{live}/clicked")
+    browser.wait_for(
+        "the current pause step", "document.querySelector('#steps li.current')?.innerText.includes('Pause')"
+    )
+    _shot(browser, artefacts, "detail-paused")
+    browser.click("#promote")
+    browser.wait_for("the confirmation", "document.getElementById('confirm').open")
+    browser.click("#confirm-ok")
+    until(
+        "clicked Healthy after promote",
+        lambda: read(api_client, live, "rollouts", "clicked").get("status", {}),
+        lambda s: s.get("phase") == "Healthy" and s.get("stableRS") == s.get("currentPodHash"),
+    )
+    browser.wait_for("Healthy on the page", "document.querySelector('.head .badge')?.innerText === 'Healthy'")
+    _shot(browser, artefacts, "detail-promoted")
+
+
+def test_a_plugin_change_shows_without_reload(
+    dashboard: Dashboard, browser: Browser, artefacts: Path, api_client: Any, live_namespace: str
+) -> None:
+    live = live_namespace
+    _paused_canary(api_client, live, "watched")
+    browser.open(f"{dashboard.base}/#/rollout/{live}/watched")
+    browser.wait_for("Paused on the page", "document.querySelector('.head .badge')?.innerText === 'Paused'")
+    browser.evaluate("window.sameDocument = true")
+    assert plugin_main(["abort", "watched", "-n", live, "--kubeconfig", dashboard.kubeconfig]) == 0
+    browser.wait_for(
+        "Degraded on the page", "document.querySelector('.head .badge')?.innerText === 'Degraded'"
+    )
+    assert browser.evaluate("window.sameDocument") is True  # updated in place, never reloaded
+    _shot(browser, artefacts, "detail-aborted-live")
