@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard_browser import Browser
+from dashboard_browser import Browser, stop
 from kubernetes import client
 from plugin_helpers import (
     create_rollout,
@@ -75,15 +75,6 @@ def namespaces(api_client: Any) -> Iterator[tuple[str, str]]:
             client.CoreV1Api(api_client).delete_namespace(name, propagation_policy="Background")
 
 
-def _stop(process: subprocess.Popen[Any]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module")
 def controller(
     devcluster: DevCluster, namespaces: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
@@ -96,7 +87,7 @@ def controller(
     try:
         yield
     finally:
-        _stop(process)
+        stop(process)
 
 
 @pytest.fixture
@@ -125,7 +116,7 @@ def dashboard(devcluster: DevCluster, namespaces: tuple[str, str]) -> Iterator[D
         base, token = url.split("/?token=")
         yield Dashboard(url, base, token, str(devcluster.kubeconfig))
     finally:
-        _stop(process)
+        stop(process)
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
@@ -394,15 +385,20 @@ def _paused_canary(api_client: Any, namespace: str, name: str) -> None:
     )
 
 
+def _open_paused(dashboard: Dashboard, browser: Browser, api_client: Any, namespace: str, name: str) -> None:
+    """A canary paused by the controller, open on its detail page."""
+    _paused_canary(api_client, namespace, name)
+    browser.open(f"{dashboard.base}/#/rollout/{namespace}/{name}")
+    browser.wait_for("Paused on the page", "document.querySelector('.head .badge')?.innerText === 'Paused'")
+    current = browser.evaluate("document.querySelector('#steps li.current')?.innerText")
+    assert current.startswith("2. Pause (until promoted)")
+
+
 def test_clicking_promote_advances_the_rollout(
     dashboard: Dashboard, browser: Browser, artefacts: Path, api_client: Any, live_namespace: str
 ) -> None:
     live = live_namespace
-    _paused_canary(api_client, live, "clicked")
-    browser.open(f"{dashboard.base}/#/rollout/{live}/clicked")
-    browser.wait_for(
-        "the current pause step", "document.querySelector('#steps li.current')?.innerText.includes('Pause')"
-    )
+    _open_paused(dashboard, browser, api_client, live, "clicked")
     _shot(browser, artefacts, "detail-paused")
     browser.click("#promote")
     browser.wait_for("the confirmation", "document.getElementById('confirm').open")
@@ -420,9 +416,7 @@ def test_a_plugin_change_shows_without_reload(
     dashboard: Dashboard, browser: Browser, artefacts: Path, api_client: Any, live_namespace: str
 ) -> None:
     live = live_namespace
-    _paused_canary(api_client, live, "watched")
-    browser.open(f"{dashboard.base}/#/rollout/{live}/watched")
-    browser.wait_for("Paused on the page", "document.querySelector('.head .badge')?.innerText === 'Paused'")
+    _open_paused(dashboard, browser, api_client, live, "watched")
     browser.evaluate("window.sameDocument = true")
     assert plugin_main(["abort", "watched", "-n", live, "--kubeconfig", dashboard.kubeconfig]) == 0
     browser.wait_for(
