@@ -337,3 +337,38 @@ def test_each_router_example_reaches_its_first_pause(
     )
     assert status["canary"]["weights"]["canary"]["weight"] == weight
     assert cluster.events("TrafficRoutingError") == []
+
+
+def test_dynamic_stable_scale_shrinks_stable_behind_the_weight_and_abort_walks_back(
+    controller: ControllerProcess, cluster: Cluster, objects: Objects
+) -> None:
+    case = CASES[0]
+    cluster.create_service(f"{NAME}-canary", NAME)
+    cluster.create_service(f"{NAME}-stable", NAME)
+    case.setup(objects)
+    manifest = routed_rollout(case.traffic_routing, [{"setWeight": 50}, {"pause": {}}])
+    canary_spec = manifest["spec"]["strategy"]["canary"]
+    del canary_spec["scaleDownDelaySeconds"], canary_spec["abortScaleDownDelaySeconds"]
+    canary_spec["dynamicStableScale"] = True
+    cluster.create_rollout(manifest)
+    stable_rs, canary_rs = f"{NAME}-{hash_of('nginx:1.27')}", f"{NAME}-{hash_of('nginx:1.28')}"
+    wait_for(settled(cluster, NAME, "Healthy"), "the initial deploy")
+    cluster.set_image(NAME, "nginx:1.28")
+    wait_for(settled(cluster, NAME, "Paused", currentStepIndex=1), "the pause at 50%")
+    wait_for(at_weight(objects, case, 50), "weight 50")
+    wait_for(lambda: at_counts(cluster, {canary_rs: (2, 2), stable_rs: (2, 2)}), "stable shrunk to its share")
+
+    cluster.patch_status(NAME, operations.abort(cluster.rollout(NAME)).status)
+    samples: list[tuple[int, int]] = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        weight = case.weight(objects)
+        assert weight is not None
+        samples.append((weight, cluster.counts()[stable_rs][1]))
+        if samples[-1] == (0, REPLICAS):
+            break
+        time.sleep(0.1)
+    assert samples[-1] == (0, REPLICAS), samples
+    # traffic is only handed back to stable as fast as stable pods become available
+    assert all(100 - weight <= 100 * available // REPLICAS for weight, available in samples), samples
+    wait_for(lambda: at_counts(cluster, {canary_rs: (0, 0), stable_rs: (4, 4)}), "the canary scaled down")
