@@ -64,11 +64,16 @@ def at_counts(cluster: Cluster, expected: dict[str, tuple[int, int]]) -> dict[st
     return counts if counts == expected else None
 
 
-def assert_idle(controller: ControllerProcess, seconds: float = 2.0) -> None:
-    """While paused, the controller sends nothing (counted, not timed)."""
-    before = controller.writes()
-    time.sleep(seconds)
-    assert controller.writes() == before
+def assert_quiesces(controller: ControllerProcess, window: float = 2.0) -> None:
+    """The controller reaches a state where it sends nothing for ``window`` seconds (counted,
+    not timed: a write storm never gets there and fails the wait)."""
+
+    def quiet() -> bool:
+        before = controller.writes()
+        time.sleep(window)
+        return controller.writes() == before
+
+    wait_for(quiet, "the controller to stop writing")
 
 
 def test_a_canary_pauses_at_each_step_and_promotes_to_healthy(
@@ -86,8 +91,11 @@ def test_a_canary_pauses_at_each_step_and_promotes_to_healthy(
     status_writes: list[int] = []
     for index, (canary_pods, stable_pods) in expected_at_pause.items():
         before = controller.requests(kind="rollouts/status")
+        paused = settled(cluster, NAME, "Paused", currentStepIndex=index)
+        # the pause condition comes first; the next pass (Argo's pre-pass) sets Paused/Progressing
         status = wait_for(
-            settled(cluster, NAME, "Paused", currentStepIndex=index), f"the pause at step {index}"
+            lambda paused=paused: (s := paused()) and condition(s, "Paused")["status"] == "True" and s,
+            f"the pause at step {index}",
         )
         wait_for(
             lambda c=canary_pods, s=stable_pods: at_counts(cluster, {canary_rs: (c, c), stable_rs: (s, s)}),
@@ -101,7 +109,7 @@ def test_a_canary_pauses_at_each_step_and_promotes_to_healthy(
         progressing = condition(status, "Progressing")
         assert (progressing["status"], progressing["reason"]) == ("Unknown", "RolloutPaused")
         assert condition(status, "Completed")["status"] == "False"
-        assert_idle(controller)
+        assert_quiesces(controller)
         status_writes.append(controller.requests(kind="rollouts/status") - before)
         promote(cluster)
 
@@ -156,7 +164,7 @@ def test_abort_scales_the_canary_down_and_retry_starts_over(
     assert (progressing["status"], progressing["reason"]) == ("False", "RolloutAborted")
     wait_for(lambda: at_counts(cluster, {canary_rs: (0, 0), stable_rs: (5, 5)}), "the canary scaled down")
     assert cluster.events("RolloutAborted")[0].type == "Warning"
-    assert_idle(controller)
+    assert_quiesces(controller)
 
     cluster.patch_status(NAME, operations.retry(cluster.rollout(NAME)).status)
     status = wait_for(settled(cluster, NAME, "Paused", currentStepIndex=1), "the retry back at step 1")
