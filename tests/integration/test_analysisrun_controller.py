@@ -9,6 +9,8 @@ phase the reference says it must reach.
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +27,8 @@ from test_controller_harness import (
     wait_for,
 )
 from test_prometheus_provider import exporter, prometheus, success_rate
+
+from analysis.assessment import parse_time
 
 COMPLETED = ("Successful", "Failed", "Error", "Inconclusive")
 
@@ -82,6 +86,8 @@ def test_a_healthy_success_rate_makes_the_run_successful(
     assert (result["count"], result["successful"], len(result["measurements"])) == (2, 2, 2)
     assert result["metadata"]["ResolvedPrometheusQuery"] == success_rate("healthy")
     assert status["runSummary"] == {"count": 1, "successful": 1}
+    # one status write per measurement, one query per measurement
+    assert controller.requests(kind="analysisruns", verb="PATCH", name="healthy") == 2
     wait_for(
         lambda: (
             ("Normal", "AnalysisRunSuccessful", "Analysis Completed. Result: Successful")
@@ -207,3 +213,76 @@ def test_a_job_metric_follows_the_exit_code(
     assert job.metadata.labels == {"purpose": "smoke", "analysisrun.argoproj.io/uid": uid}
     assert job.metadata.annotations["analysisrun.argoproj.io/metric-name"] == "smoke"
     assert job.metadata.owner_references[0].name == name
+
+
+def test_a_restarted_controller_neither_skips_nor_repeats_measurements(
+    controller: ControllerProcess, cluster: Cluster, prometheus: PrometheusServer
+) -> None:
+    metric = prometheus_metric(
+        prometheus.address, "vector(1)", interval="2s", count=4, successCondition="result[0] == 1"
+    )
+    create_run(cluster, "restarted", [metric])
+
+    def measured() -> int:
+        results = (run(cluster, "restarted").get("status") or {}).get("metricResults") or []
+        return len(results[0].get("measurements") or []) if results else 0
+
+    wait_for(lambda: measured() >= 1, "the first measurement")
+    controller.kill()
+    time.sleep(3)  # a measurement falls due while no controller runs
+    controller.start()
+    status = completed(cluster, "restarted")
+    assert status["phase"] == "Successful"
+    measurements = status["metricResults"][0]["measurements"]
+    assert len(measurements) == 4 and status["metricResults"][0]["count"] == 4
+    begin = parse_time(status["startedAt"])
+    assert begin is not None
+    # measurements keep to the grid startedAt + k·2s: the one missed while down is taken once,
+    # late, and the next falls on the next grid point; no grid slot is measured twice
+    slots = []
+    for measurement in measurements:
+        moment = parse_time(measurement["startedAt"])
+        assert moment is not None
+        slots.append(int((moment - begin) / timedelta(seconds=2)))
+    assert slots == sorted(set(slots)), slots
+    assert slots[0] == 0
+
+
+def test_terminating_a_run_deletes_its_running_job(
+    controller: ControllerProcess, cluster: Cluster, api_client: Any
+) -> None:
+    metric = job_metric("slow", 0)
+    metric["provider"]["job"]["spec"]["template"]["spec"]["containers"][0]["command"] = ["sleep", "300"]
+    create_run(cluster, "terminated", [metric])
+
+    def running_job() -> str | None:
+        results = (run(cluster, "terminated").get("status") or {}).get("metricResults") or []
+        measurements = results[0].get("measurements") or [] if results else []
+        return measurements[0]["metadata"]["job-name"] if measurements else None
+
+    job_name = wait_for(running_job, "the Job to be created")
+    cluster.custom.patch_namespaced_custom_object(
+        GROUP,
+        VERSION,
+        cluster.namespace,
+        "analysisruns",
+        "terminated",
+        {"spec": {"terminate": True}},
+        _content_type="application/merge-patch+json",
+    )
+    status = completed(cluster, "terminated")
+    # upstream's consequence (§6.8): a Job still running at termination ends Inconclusive
+    assert status["phase"] == "Inconclusive"
+    assert status["message"] == (
+        'Metric "slow" assessed Inconclusive due to inconclusive (1) > inconclusiveLimit (0): '
+        '"Error Message: Metric Terminated"'
+    )
+    measurement = status["metricResults"][0]["measurements"][0]
+    assert (measurement["phase"], measurement["message"]) == ("Inconclusive", "Metric Terminated")
+    batch = client.BatchV1Api(api_client)
+
+    def job_gone() -> bool:
+        names = [job.metadata.name for job in batch.list_namespaced_job(cluster.namespace).items]
+        return job_name not in names
+
+    wait_for(job_gone, "the Job deleted")
