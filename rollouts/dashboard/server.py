@@ -1,8 +1,8 @@
 """The dashboard's HTTP shell: stdlib ``ThreadingHTTPServer``, the plugin's `Cluster`, no framework.
 
-Each request is routed (`routes`), admitted (`auth`), then answered from a fresh read of the
-API — the server keeps no cache, so what a page shows is never older than its last poll and
-memory does not grow with the number of rollouts watched. Reads and actions use the user's
+Each request is routed (`routes`), admitted (`auth`), then answered from a read of the API at
+most half a second old (`sharing`: pages polling the same view share one answer; an action
+clears them all) — nothing else is kept between requests. Reads and actions use the user's
 kubeconfig through the plugin's `Cluster`; actions send the planner's patches with the plugin's
 `apply_patches`, exactly as the CLI does. The static page is read once from the package.
 """
@@ -23,6 +23,7 @@ from rollouts import __version__
 from rollouts.dashboard.actions import ActionError, patches_for
 from rollouts.dashboard.auth import check_request, session_cookie, token_matches
 from rollouts.dashboard.routes import ASSETS, Route, RouteError, parse_action_body, route
+from rollouts.dashboard.sharing import SharedReads
 from rollouts.dashboard.views import overview, rollout_detail
 from rollouts.plugin.get import children_of
 from rollouts.plugin.kube import ApiError, Cluster
@@ -59,6 +60,7 @@ class _Dashboard:
         self.settings = settings
         self.cluster = cluster
         self.assets = _assets()
+        self.reads = SharedReads()
 
     def scoped(self, namespace: str) -> Cluster:
         if not self.settings.all_namespaces and namespace != self.settings.namespace:
@@ -102,6 +104,7 @@ class _Dashboard:
         except ActionError as error:
             raise RouteError(error.status, error.message) from None
         apply_patches(cluster, "Rollout", found.name, patches)
+        self.reads.clear()
         return {"message": patches.message or f"rollout '{found.name}' {_outcome_word(found.action)}"}
 
 
@@ -167,6 +170,11 @@ def _handler(dashboard: _Dashboard) -> type[BaseHTTPRequestHandler]:
                 verdict = check_request(dashboard.settings.token, method, headers)
                 if not verdict.allowed:
                     raise RouteError(verdict.status, verdict.message)
+                if found.kind in ("list", "detail"):
+                    key = f"{found.kind}/{found.namespace}/{found.name}"
+                    body = dashboard.reads.get(key, lambda: json.dumps(self._answer(found)).encode())
+                    self._send(200, body, "application/json")
+                    return
                 self._json(200, self._answer(found))
             except RouteError as error:
                 self._json(error.status, {"error": error.message})

@@ -33,6 +33,8 @@ class Browser:
         if executable is None:
             raise BrowserError("chromium is not installed (apt-get install -y chromium)")
         profile.mkdir(parents=True, exist_ok=True)
+        port_file = profile / "DevToolsActivePort"
+        port_file.unlink(missing_ok=True)  # a reused profile's file names a browser long gone
         self.log = profile / "chromium.log"
         with self.log.open("w") as sink:
             self.process = subprocess.Popen(
@@ -54,7 +56,6 @@ class Browser:
                 stdout=sink,
                 stderr=subprocess.STDOUT,
             )
-        port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + PATIENCE
         while not (port_file.exists() and port_file.read_text().strip()):
             if self.process.poll() is not None or time.monotonic() > deadline:
