@@ -9,8 +9,10 @@ Healthy when it passes, aborts (Degraded, canary scaled to zero) when it fails.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import yaml
 from prometheus import Exporter, PrometheusServer
 from test_controller_harness import (
     GROUP,
@@ -148,3 +150,33 @@ def test_a_failing_analysis_step_aborts_the_canary(
     run = next(r for r in analysis_runs(cluster) if r["metadata"]["name"] == run_name)
     assert run["status"]["phase"] == "Failed"
     assert run["status"]["metricResults"][0]["measurements"][0]["value"] == "[0.4]"
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "canary-analysis.yaml"
+
+
+def test_the_canary_analysis_example_completes_with_its_prometheus_and_job_metrics(
+    controller: ControllerProcess, cluster: Cluster, prometheus: PrometheusServer, exporter: Exporter
+) -> None:
+    template, rollout, service = yaml.safe_load_all(EXAMPLE.read_text(encoding="utf-8"))
+    step_args = rollout["spec"]["strategy"]["canary"]["steps"][1]["analysis"]["args"]
+    step_args.append({"name": "prometheus-address", "value": prometheus.address})  # ours, on loopback
+    name = rollout["metadata"]["name"]
+    cluster.custom.create_namespaced_custom_object(
+        GROUP, VERSION, cluster.namespace, "analysistemplates", template
+    )
+    cluster.core.create_namespaced_service(cluster.namespace, service)
+    cluster.create_rollout(rollout)
+    wait_for(settled(cluster, name, "Healthy"), "the initial deploy")
+    pod_template = rollout["spec"]["template"]
+    pod_template["spec"]["containers"][0]["image"] = "nginx:1.28"
+    canary_hash = pod_template_hash(pod_template, None)
+    exporter.record("200", 50, revision=canary_hash)
+    prometheus.wait_for_value(f'sum(http_requests_total{{revision="{canary_hash}"}})', 50)
+    cluster.set_image(name, "nginx:1.28")
+    wait_for(settled(cluster, name, "Healthy", stableRS=canary_hash), "the analysed promotion")
+    run = next(r for r in analysis_runs(cluster) if r["metadata"]["name"] == f"{name}-{canary_hash}-2-1")
+    results = {result["name"]: result for result in run["status"]["metricResults"]}
+    assert run["status"]["phase"] == "Successful"
+    assert (results["success-ratio"]["successful"], results["smoke-test"]["successful"]) == (2, 1)
+    assert results["success-ratio"]["measurements"][0]["value"] == "[1]"
