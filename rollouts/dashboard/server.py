@@ -177,6 +177,7 @@ def _handler(dashboard: _Dashboard) -> type[BaseHTTPRequestHandler]:
                     return
                 self._json(200, self._answer(found))
             except RouteError as error:
+                self.close_connection = True  # a refused request's body may still be unread
                 self._json(error.status, {"error": error.message})
             except ApiError as error:
                 status = error.status if error.status in (403, 404, 409, 422) else 502

@@ -288,6 +288,7 @@ def test_bad_actions_are_refused_and_change_nothing(
         (json_headers, b'{"full": "yes"}', 400, '"full" must be true or false'),
         ({**json_headers, "Origin": "http://evil.example"}, b"{}", 403, "cross-site"),
         ({"Content-Type": "application/json"}, b"{}", 401, "missing token"),
+        (json_headers, b" " * (65 * 1024), 413, "body too large"),
     ]
     for headers, body, expected, words in cases:
         status, answer, _ = call(dashboard, path, method="PUT", body=body, headers=headers)
