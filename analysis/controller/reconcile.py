@@ -249,16 +249,20 @@ class Reconciler:
             names = ", ".join(metric.provider.model_dump(exclude_none=True)) or "none"
             now = self.clock()
             return TakenMeasurement(error_measurement(f"unsupported metric provider: {names}", now, now))
+        started = self.clock()
         measurement: Measurement
-        if task.kind == TaskKind.MEASURE:
-            measurement = await provider.measure(metric)
-        elif task.kind == TaskKind.RESUME and task.measurement is not None:
-            measurement = await provider.resume(metric, task.measurement)
-        elif task.measurement is not None:
-            measurement = await provider.terminate(metric, task.measurement)
-        else:
-            now = self.clock()
-            measurement = error_measurement("nothing to resume", now, now)
+        try:
+            if task.kind == TaskKind.MEASURE:
+                measurement = await provider.measure(metric)
+            elif task.kind == TaskKind.RESUME and task.measurement is not None:
+                measurement = await provider.resume(metric, task.measurement)
+            elif task.measurement is not None:
+                measurement = await provider.terminate(metric, task.measurement)
+            else:
+                measurement = error_measurement("nothing to resume", started, started)
+        except Exception as error:  # e.g. the API server unreachable while a Job is created
+            message = f"{provider.type} provider failed: {error}"
+            measurement = error_measurement(message, started, self.clock())
         return TakenMeasurement(measurement, provider.metric_metadata(metric))
 
     async def _collect_jobs(
