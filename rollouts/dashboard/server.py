@@ -85,7 +85,26 @@ class _Dashboard:
     def detail(self, namespace: str, name: str) -> dict[str, Any]:
         cluster = self.scoped(namespace)
         rollout = cluster.get("Rollout", name)
-        return rollout_detail(rollout, children_of(cluster, namespace), datetime.now(UTC))
+        children = children_of(cluster, namespace)
+        return rollout_detail(rollout, children, datetime.now(UTC), self.events(cluster, name))
+
+    def events(self, cluster: Cluster, name: str) -> list[dict[str, Any]]:
+        """The Rollout's Events; a user who may not list Events still gets the rest of the page."""
+        from kubernetes import client
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            response: Any = client.CoreV1Api(cluster.api_client).list_namespaced_event(
+                cluster.namespace,
+                field_selector=f"involvedObject.kind=Rollout,involvedObject.name={name}",
+                _preload_content=False,
+            )
+        except ApiException as error:
+            if error.status == 403:
+                return []
+            raise ApiError(f"cannot list events: {error.reason}", int(error.status or 0)) from None
+        items: list[dict[str, Any]] = json.loads(response.data).get("items") or []
+        return items
 
     def act(self, found: Route, raw_body: bytes) -> dict[str, Any]:
         body = parse_action_body(raw_body)

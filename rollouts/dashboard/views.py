@@ -19,7 +19,15 @@ from rollouts.planner.inputs import RolloutView, as_int, as_list, as_mapping, as
 from rollouts.plugin.ages import age
 from rollouts.plugin.info import Children, Node, RolloutInfo, rollout_info
 
-__all__ = ["analysis_run_view", "overview", "rollout_detail", "rollout_row", "step_views"]
+__all__ = [
+    "analysis_run_view",
+    "event_views",
+    "overview",
+    "rollout_detail",
+    "rollout_row",
+    "step_views",
+    "traffic_view",
+]
 
 
 def _summary(info: RolloutInfo) -> dict[str, Any]:
@@ -179,6 +187,64 @@ def _tree(node: Node) -> dict[str, Any]:
     }
 
 
+def traffic_view(rollout: Mapping[str, Any]) -> dict[str, Any]:
+    """The routers configured and the weights last applied to them (``status.canary.weights``)."""
+    ro = RolloutView(rollout)
+    routing = as_mapping(ro.traffic_routing)
+    routers = sorted(key for key in routing if key not in ("managedRoutes", "maxTrafficWeight", "plugins"))
+    routers += sorted(f"plugin:{name}" for name in as_mapping(routing.get("plugins")))
+    weights = as_mapping(ro.recorded_weights)
+
+    def destination(entry: object) -> dict[str, Any]:
+        found = as_mapping(entry)
+        return {
+            "weight": as_int(found.get("weight"), 0),
+            "serviceName": as_str(found.get("serviceName")),
+            "podTemplateHash": as_str(found.get("podTemplateHash")),
+        }
+
+    return {
+        "routers": routers,
+        "maxWeight": ro.max_traffic_weight,
+        "weights": None
+        if not weights
+        else {
+            "canary": destination(weights.get("canary")),
+            "stable": destination(weights.get("stable")),
+            "additional": [destination(entry) for entry in as_list(weights.get("additional"))],
+        },
+    }
+
+
+def event_views(events: Sequence[Mapping[str, Any]], now: datetime, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest ``limit`` Events, newest first (``lastTimestamp``, else ``eventTime``)."""
+
+    def when(event: Mapping[str, Any]) -> str:
+        metadata = as_mapping(event.get("metadata"))
+        return (
+            as_str(event.get("lastTimestamp"))
+            or as_str(event.get("eventTime"))
+            or as_str(metadata.get("creationTimestamp"))
+        )
+
+    def order(event: Mapping[str, Any]) -> tuple[str, int]:
+        # timestamps have whole seconds; within one, the API's write order breaks the tie
+        version = as_str(as_mapping(event.get("metadata")).get("resourceVersion"))
+        return when(event), int(version) if version.isdigit() else 0
+
+    newest = sorted(events, key=order, reverse=True)[:limit]
+    return [
+        {
+            "type": as_str(event.get("type"), "Normal"),
+            "reason": as_str(event.get("reason")),
+            "message": as_str(event.get("message")),
+            "count": as_int(event.get("count"), 1),
+            "age": age(when(event)[:19] + "Z" if when(event) else None, now),
+        }
+        for event in newest
+    ]
+
+
 def _owned(objects: Sequence[Mapping[str, Any]], uid: str) -> list[Mapping[str, Any]]:
     return [
         obj
@@ -191,8 +257,14 @@ def _owned(objects: Sequence[Mapping[str, Any]], uid: str) -> list[Mapping[str, 
     ]
 
 
-def rollout_detail(rollout: Mapping[str, Any], children: Children, now: datetime) -> dict[str, Any]:
-    """The detail page: summary, steps, the revision tree, AnalysisRuns with measurements."""
+def rollout_detail(
+    rollout: Mapping[str, Any],
+    children: Children,
+    now: datetime,
+    events: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """The detail page: summary, steps, traffic, the revision tree, AnalysisRuns with
+    measurements, and the Rollout's recent Events."""
     info = rollout_info(rollout, children, now)
     runs = sorted(
         _owned(children.analysis_runs, RolloutView(rollout).uid),
@@ -210,4 +282,6 @@ def rollout_detail(rollout: Mapping[str, Any], children: Children, now: datetime
         "steps": step_views(rollout),
         "tree": _tree(info.tree),
         "analysisRuns": [analysis_run_view(run, now) for run in runs],
+        "traffic": traffic_view(rollout),
+        "events": event_views(events, now),
     }

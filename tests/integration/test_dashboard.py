@@ -410,6 +410,8 @@ def test_clicking_promote_advances_the_rollout(
         lambda s: s.get("phase") == "Healthy" and s.get("stableRS") == s.get("currentPodHash"),
     )
     browser.wait_for("Healthy on the page", "document.querySelector('.head .badge')?.innerText === 'Healthy'")
+    browser.wait_for("the controller's events", "document.querySelectorAll('#events tr').length > 0")
+    assert "replica counts (no traffic router)" in browser.evaluate("document.body.innerText")
     _shot(browser, artefacts, "detail-promoted")
 
 

@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from rollouts.dashboard.views import analysis_run_view, overview, rollout_detail, step_views
+from rollouts.dashboard.views import (
+    analysis_run_view,
+    event_views,
+    overview,
+    rollout_detail,
+    step_views,
+    traffic_view,
+)
 from rollouts.plugin.info import Children
 
 NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -221,3 +228,46 @@ def test_a_rollout_without_replica_sets_shows_its_template_images() -> None:
     body["spec"]["template"]["spec"]["initContainers"] = [{"name": "init", "image": "busybox:1"}]
     row = overview([body], [], NOW)["rollouts"][0]
     assert row["images"] == [{"image": "busybox:1", "roles": []}, {"image": "web:2", "roles": []}]
+
+
+def test_traffic_shows_routers_and_the_weights_last_applied() -> None:
+    body = rollout()
+    assert traffic_view(body) == {"routers": [], "maxWeight": 100, "weights": None}
+    body["spec"]["strategy"]["canary"]["trafficRouting"] = {
+        "nginx": {"stableIngress": "web"},
+        "managedRoutes": [{"name": "header"}],
+        "plugins": {"argoproj-labs/gatewayAPI": {}},
+    }
+    body["status"]["canary"] = {
+        "weights": {
+            "canary": {"weight": 20, "serviceName": "web-canary", "podTemplateHash": "bbb"},
+            "stable": {"weight": 80, "serviceName": "web-stable", "podTemplateHash": "aaa"},
+            "additional": [{"weight": 5, "serviceName": "web-mirror"}],
+        }
+    }
+    view = traffic_view(body)
+    assert view["routers"] == ["nginx", "plugin:argoproj-labs/gatewayAPI"]
+    assert view["weights"]["canary"] == {"weight": 20, "serviceName": "web-canary", "podTemplateHash": "bbb"}
+    assert view["weights"]["stable"]["weight"] == 80
+    assert view["weights"]["additional"] == [
+        {"weight": 5, "serviceName": "web-mirror", "podTemplateHash": ""}
+    ]
+
+
+def test_events_newest_first_and_limited() -> None:
+    events = [
+        {"type": "Normal", "reason": f"Step{i}", "message": f"step {i}", "lastTimestamp": ts(100 - i)}
+        for i in range(30)
+    ]
+    events.append({"type": "Warning", "reason": "Micro", "eventTime": ts(0)[:-1] + ".123456Z", "count": 3})
+    events.append({"reason": "NoTime"})
+    views = event_views(events, NOW)
+    assert len(views) == 20
+    assert views[0] == {"type": "Warning", "reason": "Micro", "message": "", "count": 3, "age": "0s"}
+    assert [v["reason"] for v in views[1:3]] == ["Step29", "Step28"]
+    assert event_views([{"reason": "NoTime"}], NOW)[0]["age"] == "<unknown>"
+    same_second = [
+        {"reason": reason, "lastTimestamp": ts(5), "metadata": {"resourceVersion": version}}
+        for reason, version in (("First", "90"), ("Third", "110"), ("Second", "100"))
+    ]
+    assert [v["reason"] for v in event_views(same_second, NOW)] == ["Third", "Second", "First"]

@@ -151,11 +151,30 @@ function summary(detail) {
     ["Set weight", detail.setWeight || "-"],
     ["Actual weight", detail.actualWeight || "-"],
     ["Pods", `${detail.replicas.ready} ready / ${detail.replicas.desired} desired (${detail.replicas.updated} updated, ${detail.replicas.available} available)`],
+    ["Traffic", trafficText(detail.traffic)],
     ["Images", detail.images.map((i) => i.image + (i.roles.length ? ` (${i.roles.join(", ")})` : "")).join("\n") || "-"],
     ["Age", detail.age],
   ];
   return el("section", { class: "panel" }, el("h2", {}, "Summary"),
     el("dl", { class: "summary" }, rows.map(([k, v]) => [el("dt", {}, k), el("dd", { class: k === "Images" ? "images" : "" }, v)])));
+}
+
+function trafficText(traffic) {
+  if (!traffic.routers.length) return "replica counts (no traffic router)";
+  const routers = traffic.routers.join(", ");
+  if (!traffic.weights) return `${routers}: no weights applied yet`;
+  const parts = [`canary ${traffic.weights.canary.weight}`, `stable ${traffic.weights.stable.weight}`,
+    ...traffic.weights.additional.map((a) => `${a.serviceName} ${a.weight}`)];
+  return `${routers}: ${parts.join(", ")} (of ${traffic.maxWeight})`;
+}
+
+function eventsPanel(detail) {
+  if (!detail.events.length) return null;
+  return el("section", { class: "panel", id: "events" }, el("h2", {}, "Recent events"),
+    el("table", {}, el("tbody", {}, detail.events.map((e) =>
+      el("tr", { class: e.type === "Warning" ? "warning" : "" },
+        el("td", {}, e.age), el("td", {}, e.type), el("td", {}, e.reason),
+        el("td", {}, e.message + (e.count > 1 ? ` (×${e.count})` : "")))))));
 }
 
 function stepsPanel(detail) {
@@ -236,6 +255,7 @@ function renderDetail(view, detail) {
     el("div", { class: "grid" }, summary(detail), stepsPanel(detail)),
     el("section", { class: "panel" }, el("h2", {}, "Revisions"), el("ul", { class: "tree", id: "revisions" }, detail.tree.children.map((n) => treeNode(detail, n)))),
     analysisPanel(detail),
+    eventsPanel(detail),
   ];
   view.replaceChildren(...sections.filter(Boolean));
 }
