@@ -29,6 +29,7 @@ from test_controller_harness import (
 from test_prometheus_provider import exporter, prometheus
 
 from rollouts.hashes import pod_template_hash
+from rollouts.planner import operations
 
 NAME = "web"
 STEPS: list[dict[str, Any]] = [
@@ -46,7 +47,7 @@ def ratio(revision: str) -> str:
     )
 
 
-def create_template(cluster: Cluster, address: str) -> None:
+def create_template(cluster: Cluster, address: str, **metric_fields: Any) -> None:
     body = {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "AnalysisTemplate",
@@ -61,6 +62,7 @@ def create_template(cluster: Cluster, address: str) -> None:
                     "successCondition": "result[0] >= 0.95",
                     "failureLimit": 0,
                     "provider": {"prometheus": {"address": address, "query": ratio("{{args.revision}}")}},
+                    **metric_fields,
                 }
             ],
         },
@@ -88,9 +90,15 @@ def analysis_runs(cluster: Cluster) -> list[dict[str, Any]]:
     return items
 
 
-def start(cluster: Cluster, prometheus: PrometheusServer, revision: str) -> tuple[str, str]:
-    create_template(cluster, prometheus.address)
-    cluster.create_rollout(canary_with_analysis(revision))
+def start(
+    cluster: Cluster,
+    prometheus: PrometheusServer,
+    revision: str,
+    rollout: dict[str, Any] | None = None,
+    **metric_fields: Any,
+) -> tuple[str, str]:
+    create_template(cluster, prometheus.address, **metric_fields)
+    cluster.create_rollout(rollout or canary_with_analysis(revision))
     stable_hash, canary_hash = hash_of("nginx:1.27"), hash_of("nginx:1.28")
     wait_for(settled(cluster, NAME, "Healthy", stableRS=stable_hash), "the initial deploy")
     assert analysis_runs(cluster) == []  # the initial deploy skips the steps
@@ -180,3 +188,47 @@ def test_the_canary_analysis_example_completes_with_its_prometheus_and_job_metri
     assert run["status"]["phase"] == "Successful"
     assert (results["success-ratio"]["successful"], results["smoke-test"]["successful"]) == (2, 1)
     assert results["success-ratio"]["measurements"][0]["value"] == "[1]"
+
+
+def test_an_inconclusive_analysis_pauses_until_promoted(
+    controller: ControllerProcess, cluster: Cluster, prometheus: PrometheusServer, exporter: Exporter
+) -> None:
+    exporter.record("200", 50, revision="stable")
+    exporter.record("500", 50, revision="stable")
+    prometheus.wait_for_value('sum(http_requests_total{revision="stable"})', 100)
+    _, canary_hash = start(cluster, prometheus, "stable", failureCondition="result[0] < 0.1")
+    status = wait_for(settled(cluster, NAME, "Paused", currentStepIndex=1), "the inconclusive pause")
+    assert [c["reason"] for c in status["pauseConditions"]] == ["InconclusiveAnalysisRun"]
+    assert status["canary"]["currentStepAnalysisRunStatus"]["status"] == "Inconclusive"
+    patches = operations.promote(cluster.rollout(NAME))
+    if patches.spec is not None:
+        cluster.patch_rollout(NAME, patches.spec)
+    if patches.status is not None:
+        cluster.patch_status(NAME, patches.status)
+    wait_for(
+        settled(cluster, NAME, "Healthy", stableRS=canary_hash), "the promotion after the user's promote"
+    )
+
+
+def test_a_failing_background_analysis_aborts_the_canary(
+    controller: ControllerProcess, cluster: Cluster, prometheus: PrometheusServer, exporter: Exporter
+) -> None:
+    exporter.record("200", 10, revision="canary")
+    exporter.record("503", 90, revision="canary")
+    prometheus.wait_for_value('sum(http_requests_total{revision="canary"})', 100)
+    background = {
+        "templates": [{"templateName": "success-ratio"}],
+        "args": [{"name": "revision", "value": "canary"}],
+        "startingStep": 1,
+    }
+    rollout = rollout_manifest(
+        NAME, {"canary": {"steps": [{"setWeight": 20}, {"pause": {}}], "analysis": background}}
+    )
+    stable_hash, canary_hash = start(cluster, prometheus, "canary", rollout, interval="1s", count=None)
+    status = wait_for(settled(cluster, NAME, "Degraded", stableRS=stable_hash), "the abort")
+    run_name = f"{NAME}-{canary_hash}-2"
+    assert status["canary"]["currentBackgroundAnalysisRunStatus"]["name"] == run_name
+    assert "Background analysis phase failed: " in status["message"]
+    created = next(r for r in analysis_runs(cluster) if r["metadata"]["name"] == run_name)
+    assert created["metadata"]["labels"]["rollout-type"] == "Background"
+    assert "step-index" not in created["metadata"]["labels"]
