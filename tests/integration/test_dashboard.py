@@ -414,6 +414,15 @@ def test_clicking_promote_advances_the_rollout(
     assert "replica counts (no traffic router)" in browser.evaluate("document.body.innerText")
     _shot(browser, artefacts, "detail-promoted")
 
+    browser.click('button[data-revision="1"]')  # roll back to the first template
+    browser.wait_for("the confirmation", "document.getElementById('confirm').open")
+    browser.click("#confirm-ok")
+    until(
+        "the revision 1 image back in the spec",
+        lambda: read(api_client, live, "rollouts", "clicked")["spec"]["template"]["spec"]["containers"][0],
+        lambda container: container["image"] == "nginx:1.27",
+    )
+
 
 def test_a_plugin_change_shows_without_reload(
     dashboard: Dashboard, browser: Browser, artefacts: Path, api_client: Any, live_namespace: str

@@ -193,7 +193,7 @@ function treeNode(detail, node) {
     const current = node.children.some((child) => (child.info || []).some((tag) => ["stable", "canary", "active"].includes(tag)));
     if (!current && number !== "0" && number !== String(detail.revision)) {
       label.push(" ", el("button", {
-        class: "small", onclick: () => confirmThen(`Roll ${detail.name} back to revision ${number}?`, () => act(detail, "undo", {}, `/${number}`)),
+        class: "small", "data-revision": number, onclick: () => confirmThen(`Roll ${detail.name} back to revision ${number}?`, () => act(detail, "undo", {}, `/${number}`)),
       }, "Rollback"));
     }
   } else {
