@@ -26,7 +26,7 @@ from rollouts.dashboard.routes import ASSETS, Route, RouteError, parse_action_bo
 from rollouts.dashboard.sharing import SharedReads
 from rollouts.dashboard.views import overview, rollout_detail
 from rollouts.plugin.get import children_of
-from rollouts.plugin.kube import ApiError, Cluster
+from rollouts.plugin.kube import ApiError, Cluster, api_errors
 from rollouts.plugin.mutations import apply_patches, owned_replica_sets
 
 __all__ = ["DashboardSettings", "check_address", "make_server", "serve", "url_of"]
@@ -91,18 +91,18 @@ class _Dashboard:
     def events(self, cluster: Cluster, name: str) -> list[dict[str, Any]]:
         """The Rollout's Events; a user who may not list Events still gets the rest of the page."""
         from kubernetes import client
-        from kubernetes.client.exceptions import ApiException
 
         try:
-            response: Any = client.CoreV1Api(cluster.api_client).list_namespaced_event(
-                cluster.namespace,
-                field_selector=f"involvedObject.kind=Rollout,involvedObject.name={name}",
-                _preload_content=False,
-            )
-        except ApiException as error:
+            with api_errors():
+                response: Any = client.CoreV1Api(cluster.api_client).list_namespaced_event(
+                    cluster.namespace,
+                    field_selector=f"involvedObject.kind=Rollout,involvedObject.name={name}",
+                    _preload_content=False,
+                )
+        except ApiError as error:
             if error.status == 403:
                 return []
-            raise ApiError(f"cannot list events: {error.reason}", int(error.status or 0)) from None
+            raise
         items: list[dict[str, Any]] = json.loads(response.data).get("items") or []
         return items
 
@@ -201,6 +201,9 @@ def _handler(dashboard: _Dashboard) -> type[BaseHTTPRequestHandler]:
             except ApiError as error:
                 status = error.status if error.status in (403, 404, 409, 422) else 502
                 self._json(status, {"error": error.message})
+            except Exception as error:  # one bad request must not take the page down with a reset
+                self.close_connection = True
+                self._json(500, {"error": f"internal error: {type(error).__name__}: {error}"})
 
         def _answer(self, found: Route) -> Any:
             if found.kind == "version":
