@@ -116,7 +116,6 @@ class RolloutLoop:
         self._failures = 0
         self._idle_replans = 0
         self._reported: set[tuple[int, Unsupported]] = set()
-        self.passes = 0
         self.task: asyncio.Task[None] | None = None
 
     # -- fed by the watch handlers
@@ -205,7 +204,6 @@ class RolloutLoop:
         rollout = self.rollout
         if rollout is None or RolloutView(rollout).deleting:
             return None
-        self.passes += 1
         shell = self._shell
         now = shell.clock()
         outcome = Outcome()

@@ -88,7 +88,8 @@ def test_unready_canary_pods_exceed_the_progress_deadline_and_abort(
     progressing = condition(status, "Progressing")
     assert progressing["status"] == "False"
     assert progressing["reason"] in ("ProgressDeadlineExceeded", "RolloutAborted")
-    assert "timed out progressing" in progressing["message"]
+    aborted = [e.message for e in cluster.events("RolloutAborted")]
+    assert any("has timed out progressing" in message for message in aborted), aborted
     wait_for(
         lambda: (
             {name: counts for name, counts in cluster.counts().items() if name == f"slow-{stable}"}
@@ -96,7 +97,6 @@ def test_unready_canary_pods_exceed_the_progress_deadline_and_abort(
         ),
         "the stable ReplicaSet whole again",
     )
-    assert cluster.events("RolloutAborted")
 
 
 def test_a_missing_routing_object_is_a_traffic_routing_error(
