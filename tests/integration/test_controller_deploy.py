@@ -3,7 +3,7 @@
 
 The controller runs as the ``argo-rollouts`` ServiceAccount the manifests create (a token from
 the TokenRequest API in a kubeconfig of its own), not as the cluster admin, and drives a canary
-with Services, a blue-green, an orphan adoption and a restart to the end. A missing permission
+with Services and a Job-metric analysis step, a blue-green and a restart to the end. A missing permission
 shows up as a 403 in the controller's request metric, which must stay empty.
 """
 
@@ -34,6 +34,38 @@ from rollouts.manifests import apply_documents
 from rollouts.planner import operations
 
 REPO = Path(__file__).resolve().parents[2]
+# A Job metric: the devcluster's kubelet really runs the command, so the run measures something.
+SMOKE_TEMPLATE = {
+    "apiVersion": "argoproj.io/v1alpha1",
+    "kind": "AnalysisTemplate",
+    "metadata": {"name": "smoke"},
+    "spec": {
+        "metrics": [
+            {
+                "name": "smoke",
+                "provider": {
+                    "job": {
+                        "spec": {
+                            "backoffLimit": 0,
+                            "template": {
+                                "spec": {
+                                    "restartPolicy": "Never",
+                                    "containers": [
+                                        {
+                                            "name": "smoke",
+                                            "image": "busybox",
+                                            "command": ["sh", "-c", "exit 0"],
+                                        }
+                                    ],
+                                }
+                            },
+                        }
+                    }
+                },
+            }
+        ]
+    },
+}
 
 
 def rendered() -> list[dict[str, Any]]:
@@ -86,11 +118,18 @@ def test_the_controller_works_with_the_deploy_rbac_and_nothing_more(
         cluster.create_service("shop-preview", "shop")
         cluster.create_service("web-stable", "web")
         cluster.create_service("web-canary", "web")
+        cluster.custom.create_namespaced_custom_object(
+            "argoproj.io", "v1alpha1", cluster.namespace, "analysistemplates", SMOKE_TEMPLATE
+        )
         canary = {
             "canary": {
                 "stableService": "web-stable",
                 "canaryService": "web-canary",
-                "steps": [{"setWeight": 50}, {"pause": {}}],
+                "steps": [
+                    {"setWeight": 50},
+                    {"analysis": {"templates": [{"templateName": "smoke"}]}},
+                    {"pause": {}},
+                ],
             }
         }
         cluster.create_rollout(rollout_manifest("web", canary, replicas=2))
@@ -105,9 +144,16 @@ def test_the_controller_works_with_the_deploy_rbac_and_nothing_more(
         wait_for(settled(cluster, "shop", "Healthy"), "the blue-green's initial deploy")
         cluster.set_image("web", "nginx:1.28")
         cluster.set_image("shop", "nginx:1.28")
-        wait_for(settled(cluster, "web", "Paused", currentStepIndex=1), "the canary pause")
+        status = wait_for(
+            settled(cluster, "web", "Paused", currentStepIndex=2), "the pause after the analysis"
+        )
+        assert status["canary"].get("currentStepAnalysisRunStatus") is None  # cleared once the step passed
+        runs = cluster.custom.list_namespaced_custom_object(
+            "argoproj.io", "v1alpha1", cluster.namespace, "analysisruns"
+        )
+        assert [run["status"]["phase"] for run in runs["items"]] == ["Successful"]
         cluster.patch_status("web", operations.promote(cluster.rollout("web")).status)
-        wait_for(settled(cluster, "web", "Healthy", currentStepIndex=2), "the canary promoted")
+        wait_for(settled(cluster, "web", "Healthy", currentStepIndex=3), "the canary promoted")
         wait_for(
             lambda: (
                 settled(cluster, "shop", "Healthy")()

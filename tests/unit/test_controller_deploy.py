@@ -46,6 +46,22 @@ REQUESTS = [
     apicalls.get_object("/apis/apps/v1/namespaces/ns/deployments/d", "deployments", "ns", "d"),
     apicalls.get_object("/api/v1/namespaces/ns/podtemplates/t", "podtemplates", "ns", "t"),
 ]
+# What the AnalysisRun side in the same process sends (rollouts/controller/analysisruns.py,
+# analysis/controller/reconcile.py, analysis/providers/job.py), as (verb, resource).
+ANALYSIS_REQUESTS = [
+    ("create", "analysisruns"),
+    ("patch", "analysisruns"),
+    ("delete", "analysisruns"),
+    ("get", "analysistemplates"),
+    ("get", "clusteranalysistemplates"),
+    ("get", "secrets"),
+    ("create", "jobs"),
+    ("get", "jobs"),
+    ("list", "jobs"),
+    ("delete", "jobs"),
+    ("list", "pods"),
+    ("create", "events"),
+]
 WATCHED = ["rollouts", "analysisruns", "experiments", "replicasets", "services", "deployments"]
 
 
@@ -74,6 +90,11 @@ def test_no_rule_uses_a_wildcard() -> None:
 def test_every_request_the_controller_sends_is_allowed(request_: apicalls.Request) -> None:
     verb = VERB.get(request_.method) or ("get" if request_.name else "list")
     assert allowed(request_.resource, verb), f"{verb} {request_.resource}"
+
+
+@pytest.mark.parametrize(("verb", "resource"), ANALYSIS_REQUESTS)
+def test_the_analysis_side_is_allowed_what_it_sends(verb: str, resource: str) -> None:
+    assert allowed(resource, verb), f"{verb} {resource}"
 
 
 @pytest.mark.parametrize("resource", WATCHED)
