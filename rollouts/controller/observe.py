@@ -231,7 +231,7 @@ def referenced_services(ro: RolloutView) -> list[str]:
     names: list[str] = []
     canary = as_mapping(ro.canary)
     names += [as_str(canary.get("stableService")), as_str(canary.get("canaryService"))]
-    ping_pong = as_mapping(as_mapping(canary.get("trafficRouting")).get("pingPong"))
+    ping_pong = as_mapping(canary.get("pingPong"))  # canary.pingPong, beside trafficRouting
     names += [as_str(ping_pong.get("pingService")), as_str(ping_pong.get("pongService"))]
     blue_green = as_mapping(ro.blue_green)
     names += [as_str(blue_green.get("activeService")), as_str(blue_green.get("previewService"))]

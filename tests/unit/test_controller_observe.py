@@ -173,7 +173,8 @@ def test_referenced_services_cover_both_strategies_and_ping_pong() -> None:
             "canary": {
                 "canaryService": "c",
                 "stableService": "s",
-                "trafficRouting": {"pingPong": {"pingService": "ping", "pongService": "pong"}},
+                "pingPong": {"pingService": "ping", "pongService": "pong"},
+                "trafficRouting": {"istio": {"virtualService": {"name": "vs"}}},
             }
         }
     )
