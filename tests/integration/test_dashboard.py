@@ -390,9 +390,13 @@ def _open_paused(dashboard: Dashboard, browser: Browser, api_client: Any, namesp
     """A canary paused by the controller, open on its detail page."""
     _paused_canary(api_client, namespace, name)
     browser.open(f"{dashboard.base}/#/rollout/{namespace}/{name}")
-    browser.wait_for("Paused on the page", "document.querySelector('.head .badge')?.innerText === 'Paused'")
-    current = browser.evaluate("document.querySelector('#steps li.current')?.innerText")
-    assert current.startswith("2. Pause (until promoted)")
+    # one expression: the previous page (another rollout) may still be showing for a moment
+    browser.wait_for(
+        f"{name} Paused at its pause step on the page",
+        f"document.querySelector('#rollout-name')?.innerText === {name!r}"
+        " && document.querySelector('.head .badge')?.innerText === 'Paused'"
+        " && document.querySelector('#steps li.current')?.innerText.startsWith('2. Pause (until promoted)')",
+    )
 
 
 def test_clicking_promote_advances_the_rollout(

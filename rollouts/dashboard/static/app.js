@@ -267,8 +267,10 @@ async function poll() {
     ? `/api/v1/rollouts/${encodeURIComponent(where.namespace)}/${encodeURIComponent(where.name)}/info`
     : "/api/v1/rollouts/info";
   const live = document.getElementById("live");
+  const asked = location.hash;
   try {
     const data = await api(path);
+    if (location.hash !== asked) return; // the user moved on while this answer was on its way
     const text = JSON.stringify(data);
     live.classList.remove("stale");
     if (document.getElementById("banner").className === "banner") banner("");
