@@ -4,7 +4,8 @@
 API server); ``run_on_cluster`` drives the engine with the Kubernetes executor, writing the status
 into the object after every change (a merge patch of ``status`` with unset fields as ``null``;
 node entries are only ever added or updated, never removed, so merging is exact) and re-reading
-the spec each turn so a ``shutdown: Stop|Terminate`` set by a user takes effect. Pods are owned by the run and go with it.
+the spec each turn so a ``shutdown: Stop|Terminate`` set by a user takes effect. Pods are owned
+by the run and go with it.
 
 Template libraries for ``templateRef`` are read from the cluster: Argo's ``WorkflowTemplate`` and
 ``ClusterWorkflowTemplate`` objects when Argo Workflows' CRDs exist (reading them registers
