@@ -29,7 +29,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from analysis.assessment import (
+    Conclusion,
     Event,
+    Plan,
     TakenMeasurement,
     Task,
     TaskKind,
@@ -42,7 +44,14 @@ from analysis.assessment import (
 )
 from analysis.composition import CompositionError, secret_names
 from analysis.controller.api import MERGE_PATCH, ApiCaller, ApiCallError, run_path
-from analysis.models import AnalysisPhase, AnalysisRun, ManifestError, Measurement, Metric
+from analysis.models import (
+    AnalysisPhase,
+    AnalysisRun,
+    AnalysisRunStatus,
+    ManifestError,
+    Measurement,
+    Metric,
+)
 from analysis.providers.base import HttpDriver, Provider, error_measurement
 from analysis.providers.job import JobProvider, RunIdentity
 from analysis.providers.prometheus import PrometheusProvider
@@ -187,24 +196,30 @@ class Reconciler:
         plan = plan_reconcile(run, now)
         if plan.conclusion is not None:
             conclusion = plan.conclusion
+        elif not plan.tasks:  # nothing due (e.g. the echo of our own write): no Secret reads
+            conclusion = conclude_reconcile(run, plan, {}, now)
         else:
-            try:
-                secrets = await self._secrets(namespace, run)
-                metrics, redacted = resolve_tasks(plan, run.spec.args or [], secrets)
-            except CompositionError as error:
-                conclusion = fail_reconcile(plan, error, now)
-            else:
-                providers = self._providers(run, plan.status)
-                taken = await asyncio.gather(
-                    *(self._take(providers, task, metrics[task.metric.name]) for task in plan.tasks)
-                )
-                by_name = {task.metric.name: result for task, result in zip(plan.tasks, taken, strict=True)}
-                conclusion = conclude_reconcile(run, plan, by_name, self.clock(), secrets=redacted)
-                await self._collect_jobs(providers, run, conclusion.trimmed)
+            conclusion = await self._measure(run, plan, namespace, now)
         written = await self._write(body, conclusion.status.to_dict(), conclusion.events)
         if written is None:
             return Result(gone=True)
         return Result(requeue_at=conclusion.requeue_at, body=written)
+
+    async def _measure(self, run: AnalysisRun, plan: Plan, namespace: str, now: datetime) -> Conclusion:
+        """Resolve the Secret-backed args, run the due tasks concurrently, conclude."""
+        try:
+            secrets = await self._secrets(namespace, run)
+            metrics, redacted = resolve_tasks(plan, run.spec.args or [], secrets)
+        except CompositionError as error:
+            return fail_reconcile(plan, error, now)
+        providers = self._providers(run, plan.status)
+        taken = await asyncio.gather(
+            *(self._take(providers, task, metrics[task.metric.name]) for task in plan.tasks)
+        )
+        by_name = {task.metric.name: result for task, result in zip(plan.tasks, taken, strict=True)}
+        conclusion = conclude_reconcile(run, plan, by_name, self.clock(), secrets=redacted)
+        await self._collect_jobs(providers, run, conclusion.trimmed)
+        return conclusion
 
     async def _expire(self, run: AnalysisRun, namespace: str, name: str, now: datetime) -> Result:
         deadline = ttl_deadline(run)
@@ -232,7 +247,7 @@ class Reconciler:
             found[secret] = _decoded(body.get("data") or {})
         return found
 
-    def _providers(self, run: AnalysisRun, status: Any) -> dict[str, Provider]:
+    def _providers(self, run: AnalysisRun, status: AnalysisRunStatus) -> dict[str, Provider]:
         identity = RunIdentity(run.metadata.name or "", run.metadata.namespace or "", run.metadata.uid or "")
         results = {result.name: result for result in status.metric_results or []}
         job = JobProvider(self.api, identity, results, job_namespace=self.job_namespace, clock=self.clock)
