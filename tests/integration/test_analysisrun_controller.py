@@ -10,6 +10,7 @@ phase the reference says it must reach.
 from __future__ import annotations
 
 import time
+import urllib.request
 from datetime import timedelta
 from typing import Any
 
@@ -63,6 +64,17 @@ def events(cluster: Cluster, name: str) -> list[tuple[str, str, str]]:
     return [(e.type, e.reason, e.message) for e in items if e.involved_object.name == name]
 
 
+def query_count(prometheus: PrometheusServer) -> float:
+    """Instant queries Prometheus has answered, from its own /metrics (reading it is not one)."""
+    with urllib.request.urlopen(f"{prometheus.address}/metrics", timeout=5) as answer:
+        text = answer.read().decode()
+    return sum(
+        float(line.rpartition(" ")[2])
+        for line in text.splitlines()
+        if line.startswith("prometheus_http_requests_total{") and 'handler="/api/v1/query"' in line
+    )
+
+
 def prometheus_metric(address: str, query: str, **fields: Any) -> dict[str, Any]:
     return {"name": "rate", "provider": {"prometheus": {"address": address, "query": query}}, **fields}
 
@@ -79,8 +91,10 @@ def test_a_healthy_success_rate_makes_the_run_successful(
         count=2,
         successCondition="result[0] >= 0.95",
     )
+    queries_before = query_count(prometheus)
     create_run(cluster, "healthy", [metric])
     status = completed(cluster, "healthy")
+    assert query_count(prometheus) - queries_before == 2  # exactly one query per measurement
     assert status["phase"] == "Successful", status
     result = status["metricResults"][0]
     assert (result["count"], result["successful"], len(result["measurements"])) == (2, 2, 2)
