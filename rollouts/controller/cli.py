@@ -11,16 +11,20 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 from pathlib import Path
 
 import kopf
 import yaml
 
+import traffic
 from rollouts.controller.settings import ControllerConfig
 
 __all__ = ["config_from_args", "register"]
 
 LOG_LEVELS = ("debug", "info", "warn", "warning", "error")
+# A Kubernetes API version as it appears in apiVersion after the group: v1, v1beta1, v1alpha3.
+API_VERSION = re.compile(r"v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?")
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
 
@@ -32,6 +36,21 @@ def own_namespace() -> str:
         return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or "argo-rollouts"
     except OSError:
         return "argo-rollouts"
+
+
+def traffic_settings_from_args(args: argparse.Namespace) -> traffic.TrafficSettings:
+    """Routing-object API versions; an unset ``--traffic-split-api-version`` stays ``None`` so the
+    version the cluster serves is discovered (SMI's current CRD serves only v1alpha4, while
+    Argo's fixed default v1alpha1 would be refused)."""
+    for flag, version in (
+        ("--istio-api-version", args.istio_api_version),
+        ("--traffic-split-api-version", args.traffic_split_api_version),
+    ):
+        if version is not None and not API_VERSION.fullmatch(version):
+            raise ValueError(f"{flag} must be an API version such as v1alpha3 or v1beta1, not {version!r}")
+    return traffic.TrafficSettings(
+        istio_api_version=args.istio_api_version, smi_api_version=args.traffic_split_api_version
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> ControllerConfig:
@@ -51,6 +70,7 @@ def config_from_args(args: argparse.Namespace) -> ControllerConfig:
         healthz_port=args.healthz_port,
         kubeconfig=args.kubeconfig,
         context=args.context,
+        traffic_settings=traffic_settings_from_args(args),
     )
 
 
@@ -128,5 +148,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=float,
         default=900.0,
         help="seconds between cache-only re-plans of every Rollout (default 900)",
+    )
+    parser.add_argument(
+        "--istio-api-version",
+        default=traffic.TrafficSettings().istio_api_version,
+        help="API version of Istio's VirtualService and DestinationRule (default v1alpha3)",
+    )
+    parser.add_argument(
+        "--traffic-split-api-version",
+        default=None,
+        help="API version of SMI's TrafficSplit (default: the version the cluster serves)",
     )
     parser.set_defaults(func=run)

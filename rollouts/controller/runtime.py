@@ -69,7 +69,12 @@ class Controller:
         """Run until ``stop_flag`` is set (or a signal stops kopf)."""
         client = KubeClient(self.configuration, observer=self.metrics.observe_request)
         self._client = client
-        applier = Applier(client, clock=self.clock, on_event=self._count_event)
+        applier = Applier(
+            client,
+            clock=self.clock,
+            on_event=self._count_event,
+            traffic_settings=self.config.traffic_settings,
+        )
         shell = Shell(
             client=client,
             applier=applier,

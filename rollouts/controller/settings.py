@@ -12,10 +12,12 @@ label selector on Rollouts, AnalysisRuns and Experiments, and ReplicaSets to tho
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import kopf
+
+from traffic import TrafficSettings
 
 __all__ = [
     "FIELD_MANAGER",
@@ -59,6 +61,9 @@ class ControllerConfig:
 
     bind_address: str = "0.0.0.0"
     """Address the metrics and health endpoints listen on."""
+
+    traffic_settings: TrafficSettings = field(default_factory=TrafficSettings)
+    """API versions of the routing objects (``--istio-api-version``, ``--traffic-split-api-version``)."""
 
 
 def instance_selector(instance_id: str) -> str:

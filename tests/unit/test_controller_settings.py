@@ -7,6 +7,7 @@ import argparse
 import kopf
 import pytest
 
+import traffic
 from rollouts.cli import build_parser
 from rollouts.controller.cli import config_from_args
 from rollouts.controller.settings import ControllerConfig, instance_selector, operator_settings
@@ -61,6 +62,18 @@ def test_argo_spellings_of_the_flags_are_accepted() -> None:
     )
 
 
+def test_routing_api_versions_default_to_argos_istio_and_the_served_traffic_split() -> None:
+    settings = config_from_args(parse()).traffic_settings
+    assert settings == traffic.TrafficSettings(istio_api_version="v1alpha3", smi_api_version=None)
+
+
+def test_routing_api_versions_are_taken_from_the_flags() -> None:
+    config = config_from_args(parse("--istio-api-version", "v1", "--traffic-split-api-version", "v1alpha2"))
+    assert config.traffic_settings == traffic.TrafficSettings(
+        istio_api_version="v1", smi_api_version="v1alpha2"
+    )
+
+
 def test_namespaces_repeat_and_namespaced_means_our_own(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config_from_args(parse("--namespace", "a", "--namespace", "b", "--namespace", "a")).namespaces == (
         "a",
@@ -76,6 +89,9 @@ def test_namespaces_repeat_and_namespaced_means_our_own(monkeypatch: pytest.Monk
         (("--metrics-port", "-1"), "--metrics-port must be between 0 and 65535"),
         (("--healthz-port", "65536"), "--healthz-port must be between 0 and 65535"),
         (("--rollout-resync", "-5"), "--rollout-resync must be a positive number"),
+        (("--istio-api-version", "networking.istio.io/v1"), "--istio-api-version must be an API version"),
+        (("--istio-api-version", ""), "--istio-api-version must be an API version"),
+        (("--traffic-split-api-version", "v1alpha"), "--traffic-split-api-version must be an API version"),
     ],
 )
 def test_bad_values_are_refused(argv: tuple[str, ...], message: str) -> None:
