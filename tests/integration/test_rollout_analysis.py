@@ -232,3 +232,30 @@ def test_a_failing_background_analysis_aborts_the_canary(
     created = next(r for r in analysis_runs(cluster) if r["metadata"]["name"] == run_name)
     assert created["metadata"]["labels"]["rollout-type"] == "Background"
     assert "step-index" not in created["metadata"]["labels"]
+
+
+def test_blue_green_pre_promotion_analysis_gates_the_switch(
+    controller: ControllerProcess, cluster: Cluster, prometheus: PrometheusServer, exporter: Exporter
+) -> None:
+    exporter.record("200", 10, revision="idle")
+    exporter.record("500", 90, revision="idle")
+    prometheus.wait_for_value('sum(http_requests_total{revision="idle"})', 100)
+    for service in ("web-active", "web-preview"):
+        cluster.create_service(service, NAME)
+    pre = {"templates": [{"templateName": "success-ratio"}], "args": [{"name": "revision", "value": "idle"}]}
+    strategy = {
+        "blueGreen": {
+            "activeService": "web-active",
+            "previewService": "web-preview",
+            "prePromotionAnalysis": pre,
+        }
+    }
+    rollout = rollout_manifest(NAME, strategy, replicas=2)
+    stable_hash, green_hash = start(cluster, prometheus, "idle", rollout)
+    status = wait_for(settled(cluster, NAME, "Degraded", stableRS=stable_hash), "the aborted switch")
+    run_name = f"{NAME}-{green_hash}-2-pre"
+    assert status["blueGreen"]["prePromotionAnalysisRunStatus"]["name"] == run_name
+    assert "Blue/green pre-promotion analysis phase failed: " in status["message"]
+    assert cluster.service_selector("web-active")["rollouts-pod-template-hash"] == stable_hash
+    created = next(r for r in analysis_runs(cluster) if r["metadata"]["name"] == run_name)
+    assert created["metadata"]["labels"]["rollout-type"] == "PrePromotion"
