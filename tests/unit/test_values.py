@@ -8,7 +8,7 @@ on generated inputs.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from analysis.values import (
@@ -149,11 +149,19 @@ _parts = st.tuples(st.integers(min_value=0, max_value=10**6), st.sampled_from(so
 
 
 @settings(deadline=None)  # never a wall-clock limit
+@example([(562048, "h"), (1000000, "h"), (1000000, "h")], "")  # past int64: Go's overflow error
+@example([(2562047, "h"), (47, "m"), (16, "s"), (854775808, "ns")], "-")  # exactly -1<<63 ns
 @given(st.lists(_parts, min_size=1, max_size=5), st.sampled_from(["", "+", "-"]))
 def test_chained_units_add_up(parts: list[tuple[int, str]], sign: str) -> None:
     text = sign + "".join(f"{count}{unit}" for count, unit in parts)
     total = sum(count * _UNIT_NS[unit] for count, unit in parts)
-    assert parse_go_duration_ns(text) == (-total if sign == "-" else total)
+    # Go keeps the magnitude in a uint64: up to 1<<63 for a negative duration, 1<<63-1 otherwise.
+    limit = 1 << 63 if sign == "-" else INT64_MAX
+    if total > limit:
+        with pytest.raises(DurationError, match="invalid duration"):
+            parse_go_duration_ns(text)
+    else:
+        assert parse_go_duration_ns(text) == (-total if sign == "-" else total)
 
 
 @pytest.mark.parametrize(
