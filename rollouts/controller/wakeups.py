@@ -5,8 +5,17 @@ projections keyed by the owning Rollout, and an ``on.event`` handler that wakes 
 object concerns: its controlling Rollout, the Rollouts that name a Service, the Rollouts whose
 selector matches an orphan ReplicaSet, the Rollout whose ``workloadRef`` names a Deployment (only
 Deployments are watched; a ReplicaSet or PodTemplate target is re-read on the Rollout's own
-events and on resync). kopf updates an
-index before it calls the handlers for the same event, so a woken loop reads the new projection.
+events and on resync), and the Rollouts whose ``trafficRouting`` names a routing object. kopf
+updates an index before it calls the handlers for the same event, so a woken loop reads the new
+projection.
+
+Routing objects (Ingress, Istio VirtualService/DestinationRule, Gateway API routes, SMI
+TrafficSplit) keep no index: the routers read them afresh on every pass, so an event only has to
+wake the Rollouts that name the object — a stable Ingress created after its Rollout is then used
+at once instead of on the next retry. Their selectors carry no version, so kopf watches the
+version the cluster prefers. A kind whose CRD is not installed is tolerated by kopf itself: it
+logs "Unresolved resources cannot be served" once, watches nothing for it, and starts watching
+if the CRD appears later (it watches CRDs).
 
 Rollout events feed the loop itself, including status-only changes (``status.abort``,
 ``pauseConditions``, ``currentStepIndex``, ``promoteFull`` patched by Argo's plugin or Argo CD),
@@ -22,6 +31,7 @@ from typing import Any
 
 import kopf
 
+import traffic
 from rollouts.controller.loop import Loops
 from rollouts.controller.observe import (
     ChildRecord,
@@ -44,6 +54,19 @@ EXPERIMENTS = ("argoproj.io", "v1alpha1", "experiments")
 REPLICA_SETS = ("apps", "v1", "replicasets")
 SERVICES = ("v1", "services")
 DEPLOYMENTS = ("apps", "v1", "deployments")
+# (group, plural) of every kind a router reads; no version (see the module doc).
+ROUTING_KINDS = (
+    ("networking.k8s.io", "ingresses"),
+    ("networking.istio.io", "virtualservices"),
+    ("networking.istio.io", "destinationrules"),
+    ("gateway.networking.k8s.io", "httproutes"),
+    ("gateway.networking.k8s.io", "grpcroutes"),
+    ("gateway.networking.k8s.io", "tcproutes"),
+    ("gateway.networking.k8s.io", "tlsroutes"),
+    ("split.smi-spec.io", "trafficsplits"),
+)
+RoutingKey = tuple[str, str, str, str]
+"""(group, plural, namespace, name) of a routing object, whatever its version."""
 
 
 class IndexedChildren:
@@ -80,6 +103,20 @@ class IndexedChildren:
 
 def _namespace(body: Mapping[str, Any]) -> str:
     return as_str(as_mapping(body.get("metadata")).get("namespace"))
+
+
+def routing_keys(rollout: Mapping[str, Any] | None) -> set[RoutingKey]:
+    """The routing objects ``rollout``'s routers read; none if it routes no traffic or its
+    configuration is refused (the loop reports that itself)."""
+    canary = as_mapping(as_mapping(as_mapping(as_mapping(rollout).get("spec")).get("strategy")).get("canary"))
+    if canary.get("trafficRouting") is None:
+        return set()
+    try:
+        routing = traffic.Routing.from_rollout(as_mapping(rollout))
+        refs = [ref for router in traffic.configured(routing) for ref in router.reads(routing)]
+    except traffic.RoutingError:
+        return set()
+    return {(ref.api_version.rpartition("/")[0], ref.plural, ref.namespace, ref.name) for ref in refs}
 
 
 def _wake_owner(loops: Loops, body: Mapping[str, Any]) -> None:
@@ -157,6 +194,16 @@ def build_registry(loops: Loops, children: IndexedChildren, login: Any) -> kopf.
         for loop in loops.in_namespace(_namespace(body)):
             if loop.references_service(name):
                 loop.wake()
+
+    async def _routing_object(body: kopf.Body, resource: kopf.Resource, **_: Any) -> None:
+        metadata = as_mapping(body.get("metadata"))
+        key = (resource.group, resource.plural, _namespace(body), as_str(metadata.get("name")))
+        for loop in loops.in_namespace(_namespace(body)):
+            if key in routing_keys(loop.rollout):
+                loop.wake()
+
+    for group, plural in ROUTING_KINDS:
+        kopf.on.event(group, plural, registry=registry)(_routing_object)
 
     @kopf.on.event(*DEPLOYMENTS, registry=registry)
     async def _deployment(body: kopf.Body, **_: Any) -> None:
