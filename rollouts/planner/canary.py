@@ -10,9 +10,9 @@ since its step hash is still empty. Going back to the stable template skips the 
 
 Seams for later issues, each planned here and executed elsewhere: `SetTrafficWeight` (routers in
 `traffic`), `CreateAnalysisRun` (run specs in `analysis`), `CreateExperiment`. Not planned yet:
-in-place ephemeral-metadata updates of existing ReplicaSets (§3.17), ping-pong Services,
-experiment traffic weights, ALB weight verification and step plugins
-(§3.22); a Rollout using them is still planned, those parts are simply not acted on.
+in-place ephemeral-metadata updates of existing ReplicaSets (§3.17), experiment traffic weights,
+ALB weight verification and step plugins (§3.22); a Rollout using them is still planned, those
+parts are simply not acted on.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from rollouts.planner.inputs import (
     ReplicaSetView,
     as_int,
     as_mapping,
+    as_str,
 )
 from rollouts.planner.pause import CANARY_PAUSE_STEP, INCONCLUSIVE_ANALYSIS
 from rollouts.planner.prelude import is_scaling_event, start
@@ -178,6 +179,7 @@ def _pipeline(ctx: PassContext) -> Plan:
         return Plan(actions=tuple(ctx.actions), notes=("evicting pods for spec.restartAt",))
     for rs in revision_history_deletions(ctx.other_rss, ctx.ro.revision_history_limit):
         ctx.actions.append(DeleteReplicaSet(rs.name))
+    _reconcile_ping_pong(ctx)
     _reconcile_services(ctx)
     weights = _reconcile_traffic(ctx)
     experiment_phase = reconcile_experiment(ctx, ctx.status["canary"])
@@ -187,6 +189,33 @@ def _pipeline(ctx: PassContext) -> Plan:
     if not _scale_replica_sets(ctx, weights):
         _reconcile_pause_step(ctx)
     return _sync_status(ctx, experiment_phase=experiment_phase)
+
+
+def _ping_pong_roles(canary: Mapping[str, Any], stable_ping_pong: object) -> tuple[str, str] | None:
+    """``(stable, canary)`` of the ping and pong Services, or ``None`` without ``pingPong``.
+
+    ``status.canary.stablePingPong`` names the one fronting stable; until the first promotion it
+    is empty and pong counts as stable, so ping takes the first ReplicaSet (Argo's ``IsStablePing``).
+    """
+    ping_pong = canary.get("pingPong")
+    if not isinstance(ping_pong, Mapping):
+        return None
+    ping, pong = as_str(ping_pong.get("pingService")), as_str(ping_pong.get("pongService"))
+    return (ping, pong) if stable_ping_pong == "ping" else (pong, ping)
+
+
+def _reconcile_ping_pong(ctx: PassContext) -> None:
+    """§3.1 canary step 6: point the canary role of ping/pong at newRS while an update runs.
+
+    At once, without waiting for available pods (Argo's ``ensureSVCTargets`` without the check):
+    the routers give that Service no traffic until the weights move. The stable role is left as
+    it is — it was the canary of the previous update, so it already selects stableRS — and the
+    roles swap when `promote` flips ``stablePingPong``.
+    """
+    roles = _ping_pong_roles(_canary(ctx), as_mapping(ctx.ro.status.get("canary")).get("stablePingPong"))
+    if roles is None or ctx.ro.is_fully_promoted:
+        return
+    ctx.point_service(roles[1], ctx.new_rs, require_available=False)
 
 
 def _reconcile_services(ctx: PassContext) -> None:
