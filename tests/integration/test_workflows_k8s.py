@@ -31,6 +31,11 @@ def crds(api_client: Any) -> None:
 
 def settings(tmp_path: Path) -> PodSettings:
     # the devcluster runs the init/wait containers on this host: the test's own Python has our package
+    interpreter = Path(sys.executable).absolute()
+    assert Path("/tmp") not in interpreter.parents, (
+        f"{interpreter} is under /tmp, which the devcluster's containers see privately: "
+        "run the tests from a checkout and virtualenv outside /tmp (.ci/run does this itself)"
+    )
     return PodSettings(
         runner_command=(sys.executable, "-m", "analysis.workflows.executors.podside"),
         repository_host_path=str(tmp_path / "repository"),

@@ -156,7 +156,9 @@ class LocalExecutor:
             mounts.append(f"mount --bind {shlex.quote(str(private))} {shlex.quote(path)}")
         # /tmp last: the step directories may themselves live under the host's /tmp
         mounts.append(f"mount --bind {shlex.quote(str(directory / 'tmp'))} /tmp")
-        setup = " && ".join(["set -e", *mounts]) + f" && exec sh {wrapper}"
+        # A container starts in "/" (the wrapper cds into workingDir); staying in the step directory
+        # would leave the process in a path the private /tmp may now shadow.
+        setup = " && ".join(["set -e", *mounts, "cd /"]) + f" && exec sh {wrapper}"
         unshare = ["unshare", "--mount", "--propagation", "private"]
         if os.geteuid() != 0:
             unshare.append("--map-root-user")
