@@ -402,6 +402,10 @@ class Loops:
     def get(self, namespace: str, name: str) -> RolloutLoop | None:
         return self._loops.get((namespace, name))
 
+    def rollouts(self) -> list[dict[str, Any]]:
+        """The freshest copy of every Rollout held; safe to call from the metrics thread."""
+        return [body for loop in list(self._loops.values()) if (body := loop.rollout) is not None]
+
     def in_namespace(self, namespace: str) -> list[RolloutLoop]:
         return [loop for (ns, _), loop in self._loops.items() if ns == namespace]
 

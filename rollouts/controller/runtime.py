@@ -21,6 +21,7 @@ from kubernetes import client as k8s_client
 from analysis.controller.registry import register as register_analysis
 from rollouts.controller.analysisruns import KubeApiCaller
 from rollouts.controller.apply import Applier
+from rollouts.controller.collectors import StateCollector
 from rollouts.controller.kube import KubeClient, connection_info, load_configuration
 from rollouts.controller.loop import Loops, Shell
 from rollouts.controller.metrics import ControllerMetrics
@@ -84,6 +85,8 @@ class Controller:
             resync_seconds=self.config.resync_seconds,
         )
         self.loops = Loops(shell)
+        # Argo's state metrics (rollout_info, rollout_phase, ...), read from the loops at scrape time
+        self.metrics.registry.register(StateCollector(self.loops.rollouts))
         namespace = self.config.namespaces[0] if self.config.namespaces else None
         registry = build_registry(
             self.loops, self.children, lambda: connection_info(self.configuration, namespace)
