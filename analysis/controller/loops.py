@@ -59,6 +59,10 @@ class RunLoop:
             self._body = body
         self._wake.set()
 
+    @property
+    def body(self) -> Mapping[str, Any] | None:
+        return self._body
+
     def stop(self) -> None:
         self._stopped = True
         self._wake.set()
@@ -112,6 +116,10 @@ class RunLoops:
 
     def get(self, namespace: str, name: str) -> RunLoop | None:
         return self._loops.get((namespace, name))
+
+    def runs(self) -> list[Mapping[str, Any]]:
+        """The latest copy of every AnalysisRun held; safe to call from the metrics thread."""
+        return [body for loop in list(self._loops.values()) if (body := loop.body) is not None]
 
     def run_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
         metadata = body.get("metadata") or {}

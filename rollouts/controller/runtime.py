@@ -85,13 +85,13 @@ class Controller:
             resync_seconds=self.config.resync_seconds,
         )
         self.loops = Loops(shell)
-        # Argo's state metrics (rollout_info, rollout_phase, ...), read from the loops at scrape time
-        self.metrics.registry.register(StateCollector(self.loops.rollouts))
         namespace = self.config.namespaces[0] if self.config.namespaces else None
         registry = build_registry(
             self.loops, self.children, lambda: connection_info(self.configuration, namespace)
         )
-        register_analysis(registry, KubeApiCaller(client), clock=self.clock)
+        runs = register_analysis(registry, KubeApiCaller(client), clock=self.clock)
+        # Argo's state metrics (rollout_info, analysis_run_info, ...), read from the loops at scrape time
+        self.metrics.registry.register(StateCollector(self.loops.rollouts, runs.runs))
         if self.config.metrics_port:
             self.metrics.serve(self.config.metrics_port, self.config.bind_address)
         liveness = (

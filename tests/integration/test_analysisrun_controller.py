@@ -112,6 +112,14 @@ def test_a_healthy_success_rate_makes_the_run_successful(
     assert ("Normal", "MetricSuccessful", "Metric 'rate' Completed. Result: Successful") in events(
         cluster, "healthy"
     )
+    # Argo's state metrics on the controller's /metrics, plus the measured value per metric
+    labels = {("namespace", cluster.namespace), ("name", "healthy")}
+    metrics = controller.metrics()
+    assert metrics[("analysis_run_info", frozenset({*labels, ("phase", "Successful")}))] == 1.0
+    value = metrics[
+        ("analysis_run_metric_value", frozenset({*labels, ("metric", "rate"), ("type", "Prometheus")}))
+    ]
+    assert value == float(status["metricResults"][0]["measurements"][-1]["value"].strip("[]"))
 
 
 def test_failures_past_the_failure_limit_fail_the_run(
