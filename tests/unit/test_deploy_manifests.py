@@ -62,7 +62,35 @@ ANALYSIS_REQUESTS = [
     ("list", "pods"),
     ("create", "events"),
 ]
-WATCHED = ["rollouts", "analysisruns", "experiments", "replicasets", "services", "deployments"]
+# What the traffic routers send (traffic/apply.py: GET, POST for created objects, PATCH), as (verb, resource).
+ROUTING_WRITES = [
+    ("create", "ingresses"),
+    ("patch", "ingresses"),
+    ("patch", "virtualservices"),
+    ("patch", "destinationrules"),
+    ("patch", "httproutes"),
+    ("create", "trafficsplits"),
+    ("patch", "trafficsplits"),
+]
+ROUTING_KINDS = [
+    "ingresses",
+    "virtualservices",
+    "destinationrules",
+    "httproutes",
+    "grpcroutes",
+    "tcproutes",
+    "tlsroutes",
+    "trafficsplits",
+]
+WATCHED = [
+    "rollouts",
+    "analysisruns",
+    "experiments",
+    "replicasets",
+    "services",
+    "deployments",
+    *ROUTING_KINDS,
+]
 
 
 def documents() -> list[dict[str, Any]]:
@@ -94,6 +122,11 @@ def test_every_request_the_controller_sends_is_allowed(request_: apicalls.Reques
 
 @pytest.mark.parametrize(("verb", "resource"), ANALYSIS_REQUESTS)
 def test_the_analysis_side_is_allowed_what_it_sends(verb: str, resource: str) -> None:
+    assert allowed(resource, verb), f"{verb} {resource}"
+
+
+@pytest.mark.parametrize(("verb", "resource"), ROUTING_WRITES + [("get", kind) for kind in ROUTING_KINDS])
+def test_the_traffic_routers_are_allowed_what_they_send(verb: str, resource: str) -> None:
     assert allowed(resource, verb), f"{verb} {resource}"
 
 
