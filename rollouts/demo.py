@@ -304,7 +304,7 @@ class DemoRollout:
                 latest = measurements[-1].get("value", "-") if measurements else "-"
                 values.append(f"{metric.get('name')}={latest} ({len(measurements)} measured)")
             phase = status.get("phase") or "Pending"
-            lines.append(f"AnalysisRun {run['metadata']['name']} {phase}  {'  '.join(values)}")
+            lines.append("  ".join([f"AnalysisRun {run['metadata']['name']} {phase}", *values]))
         return lines
 
     def set_image(self, image: str) -> None:

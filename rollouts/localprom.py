@@ -208,6 +208,7 @@ class PrometheusServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     detached: bool = False  # its own session: left running when the caller exits
+    binary: str = PROMETHEUS_BINARY
 
     @property
     def address(self) -> str:
@@ -218,13 +219,13 @@ class PrometheusServer:
         return self.directory / "prometheus.log"
 
     def start(self) -> PrometheusServer:
-        if not (shutil.which(PROMETHEUS_BINARY) or os.access(PROMETHEUS_BINARY, os.X_OK)):
-            raise FileNotFoundError(f"{PROMETHEUS_BINARY} is missing: {INSTALL_HINT}")
+        if not (shutil.which(self.binary) or os.access(self.binary, os.X_OK)):
+            raise FileNotFoundError(f"{self.binary} is missing: {INSTALL_HINT}")
         self.directory.mkdir(parents=True, exist_ok=True)
         config = self.directory / "prometheus.yml"
         config.write_text(self._config())
         command = [
-            PROMETHEUS_BINARY,
+            self.binary,
             f"--config.file={config}",
             f"--storage.tsdb.path={self.directory / 'data'}",
             f"--web.listen-address=127.0.0.1:{self.port}",
