@@ -12,8 +12,9 @@ is Healthy. The demo plays the users: when a canary revision appears it records 
 way ``kubectl rollouts promote`` does (``--manual`` stops there and prints the commands).
 Last it starts the dashboard in the background and prints its URL with the access token.
 
-It is idempotent: a second run reuses everything still running and flips the image back;
-``rollouts demo --down`` stops the background processes (the cluster has its own ``down``).
+It is idempotent: a second run reuses everything still running; re-applying the example puts its
+image back (itself a canary through the analysis) before the update. ``rollouts demo --down``
+stops the background processes (the cluster has its own ``down``).
 """
 
 from __future__ import annotations
