@@ -3,12 +3,15 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install lint unit integration crds clean
+.PHONY: demo test install lint unit integration crds clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-install: $(BIN)/python
+system-deps:
+	bash hack/system-deps.sh $(SYSTEM_DEPS_FLAGS)
+
+install: system-deps $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
 
@@ -28,6 +31,7 @@ integration: install
 	$(BIN)/pytest tests/integration
 
 # The README's test command: lint, type checks, import contracts, unit and integration tests.
+test: SYSTEM_DEPS_FLAGS = --with-browser
 test: lint
 	$(BIN)/pytest tests
 
