@@ -8,7 +8,7 @@ that performs I/O. Routers return `Create`/`Patch` writes carrying Argo's Events
 object that cannot reach the desired state raises `RoutingError` with Argo's message.
 """
 
-from traffic.apply import Outcome, Request, Send, kubernetes_sender, reconcile
+from traffic.apply import Outcome, Request, Send, kubernetes_sender, reconcile, resolve_settings
 from traffic.objects import ObjectRef, RoutingError
 from traffic.routers import Router, TrafficSettings, configured
 from traffic.routing import Destination, Intent, Routing
@@ -32,4 +32,5 @@ __all__ = [
     "configured",
     "kubernetes_sender",
     "reconcile",
+    "resolve_settings",
 ]

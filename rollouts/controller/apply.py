@@ -140,7 +140,7 @@ class Applier:
         self._client = client
         self._clock = clock
         self._on_event = on_event
-        self._traffic_settings = traffic_settings
+        self._traffic_settings = traffic_settings or traffic.TrafficSettings()
 
     async def apply(
         self,
@@ -267,6 +267,10 @@ class Applier:
             )
 
         try:
+            # An unset SMI version is discovered once and kept, not asked for on every pass.
+            self._traffic_settings = await traffic.resolve_settings(
+                send, traffic.Routing.from_rollout(rollout), self._traffic_settings
+            )
             routed = await traffic.reconcile(send, rollout, intent, self._traffic_settings)
         except traffic.RoutingError as error:
             outcome.unsupported = Unsupported("TrafficRoutingError", str(error))

@@ -319,14 +319,7 @@ class RolloutLoop:
         """Claim orphan ReplicaSets the selector matches, as controller-ref adoption does."""
         ro = RolloutView(rollout)
         orphans = adoptable(rollout, self._shell.children.orphan_replica_sets(self.namespace))
-        owner = {
-            "apiVersion": "argoproj.io/v1alpha1",
-            "kind": "Rollout",
-            "name": ro.name,
-            "uid": ro.uid,
-            "controller": True,
-            "blockOwnerDeletion": True,
-        }
+        owner = ro.owner_reference()
         adopted = False
         for record in orphans:
             request = apicalls.adopt_replica_set(self.namespace, record.name, record.uid, owner)

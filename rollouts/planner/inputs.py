@@ -120,6 +120,17 @@ class RolloutView:
     def uid(self) -> str:
         return as_str(self.metadata.get("uid"))
 
+    def owner_reference(self) -> dict[str, Any]:
+        """The controller ownerReference every object this Rollout creates or adopts carries (§4.3)."""
+        return {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Rollout",
+            "name": self.name,
+            "uid": self.uid,
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+
     @property
     def generation(self) -> int:
         return as_int(self.metadata.get("generation"), 0)

@@ -118,16 +118,7 @@ def new_replica_set_manifest(
             "namespace": ro.namespace,
             "labels": labels,
             "annotations": annotations,
-            "ownerReferences": [
-                {
-                    "apiVersion": "argoproj.io/v1alpha1",
-                    "kind": "Rollout",
-                    "name": ro.name,
-                    "uid": ro.uid,
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
+            "ownerReferences": [ro.owner_reference()],
         },
         "spec": {
             "replicas": 0,

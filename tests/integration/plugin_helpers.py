@@ -3,6 +3,7 @@ read or shape the objects it acts on through the API (never through the plugin i
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from kubernetes import client
+from test_controller_harness import rollout_manifest as harness_manifest
 
 from rollouts.plugin import main
 
@@ -34,24 +36,14 @@ def objects(api_client: Any) -> Any:
     return client.CustomObjectsApi(api_client)
 
 
+DEFAULT_STRATEGY = {"canary": {"steps": [{"setWeight": 50}, {"pause": {}}, {"setWeight": 80}]}}
+
+
 def rollout_manifest(
     name: str, replicas: int = 2, image: str = "nginx:1.27", **strategy: Any
 ) -> dict[str, Any]:
-    return {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "Rollout",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "web", "image": image}]},
-            },
-            "strategy": strategy
-            or {"canary": {"steps": [{"setWeight": 50}, {"pause": {}}, {"setWeight": 80}]}},
-        },
-    }
+    """The harness's Rollout manifest, with a short canary unless a strategy is given."""
+    return harness_manifest(name, strategy or copy.deepcopy(DEFAULT_STRATEGY), replicas=replicas, image=image)
 
 
 def create_rollout(api_client: Any, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
