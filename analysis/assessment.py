@@ -34,6 +34,9 @@ fixing a reported problem of the incumbent:
 * ``runSummary`` counts metrics by their assessed phase (upstream counts a metric that ended
   by reaching ``count`` with ``consecutiveSuccessLimit`` unmet as Successful).
 * Intervals must be positive (upstream would measure on every reconcile).
+* A count or limit that is not an integer after argument substitution (``count: "x"``)
+  ends the run ``Error`` naming the field; upstream reads it as 0, silently turning a
+  ``failureLimit`` into 0 or a ``count`` into "unbounded".
 
 Timestamps are written as RFC 3339 in UTC with microseconds when they are not whole seconds
 (Go clients parse both), so the grid is exact. Time is always a parameter.
@@ -49,6 +52,7 @@ from enum import StrEnum
 from typing import Any
 
 from analysis.composition import (
+    SECRET_PLACEHOLDER,
     CompositionError,
     args_without_secrets,
     dry_run_metrics,
@@ -70,7 +74,14 @@ from analysis.models import (
     MetricResult,
     RunSummary,
 )
-from analysis.values import DurationError, IntOrStringError, int_or_string_value, parse_go_duration_ns
+from analysis.values import (
+    DurationError,
+    IntOrString,
+    IntOrStringError,
+    go_atoi,
+    int_or_string_value,
+    parse_go_duration_ns,
+)
 
 __all__ = [
     "DEFAULT_CONSECUTIVE_ERROR_LIMIT",
@@ -191,25 +202,24 @@ class MetricLimits:
 
     @classmethod
     def of(cls, metric: Metric) -> MetricLimits:
-        """Read a metric; raises :class:`SpecError` for values that cannot be read at all."""
-        try:
-            error_limit = (
-                DEFAULT_CONSECUTIVE_ERROR_LIMIT
-                if metric.consecutive_error_limit is None
-                else int_or_string_value(metric.consecutive_error_limit)
-            )
-            return cls(
-                count=int_or_string_value(metric.count),
-                failure_limit=int_or_string_value(metric.failure_limit),
-                failure_limit_set=metric.failure_limit is not None,
-                inconclusive_limit=int_or_string_value(metric.inconclusive_limit),
-                consecutive_error_limit=error_limit,
-                consecutive_success_limit=int_or_string_value(metric.consecutive_success_limit),
-                interval=_duration(metric.interval, "invalid interval string"),
-                initial_delay=_duration(metric.initial_delay, "invalid startDelay string"),
-            )
-        except IntOrStringError as error:
-            raise SpecError(str(error)) from None
+        """Read a metric; raises :class:`SpecError` naming a field whose value cannot be read."""
+        error_limit = (
+            DEFAULT_CONSECUTIVE_ERROR_LIMIT
+            if metric.consecutive_error_limit is None
+            else _whole_number(metric.consecutive_error_limit, "consecutiveErrorLimit")
+        )
+        return cls(
+            count=_whole_number(metric.count, "count"),
+            failure_limit=_whole_number(metric.failure_limit, "failureLimit"),
+            failure_limit_set=metric.failure_limit is not None,
+            inconclusive_limit=_whole_number(metric.inconclusive_limit, "inconclusiveLimit"),
+            consecutive_error_limit=error_limit,
+            consecutive_success_limit=_whole_number(
+                metric.consecutive_success_limit, "consecutiveSuccessLimit"
+            ),
+            interval=_duration(metric.interval, "invalid interval string"),
+            initial_delay=_duration(metric.initial_delay, "invalid startDelay string"),
+        )
 
     @property
     def effective_count(self) -> int | None:
@@ -225,6 +235,27 @@ class MetricLimits:
     @property
     def failure_limit_applies(self) -> bool:
         return self.failure_limit >= 0 or not self.failure_limit_set
+
+
+def _whole_number(value: IntOrString | None, field_name: str) -> int:
+    """A count or limit after argument substitution; a string that is not an integer is an error.
+
+    Upstream's ``IntValue`` reads ``"x"`` (or ``"2.5"``) as 0, so a typo silently turns a limit
+    off or a count into "unbounded". The only string read leniently is the placeholder of a
+    Secret-backed argument, which stands in for the real value while a run is validated.
+    """
+    if value is None or value == SECRET_PLACEHOLDER:
+        return 0
+    if isinstance(value, str):
+        number, ok = go_atoi(value)
+        if not ok:
+            problem = "not an integer" if number == 0 else "out of range"
+            raise SpecError(f'invalid {field_name} "{value}": {problem}')
+        return number
+    try:
+        return int_or_string_value(value)
+    except IntOrStringError as error:
+        raise SpecError(f"invalid {field_name}: {error}") from None
 
 
 def _duration(text: str | None, problem: str) -> timedelta | None:

@@ -219,7 +219,9 @@ def test_validation_of_the_metric_list() -> None:
         with pytest.raises(SpecError) as raised:
             validate_metrics(metrics)
         assert str(raised.value) == message
-    validate_metrics([metric(count="{{args.x}}"), metric(name="n", failureLimit="abc")])  # read as 0
+    validate_metrics(
+        [metric(count="3", interval="1m"), metric(name="n", failureLimit="-1", consecutiveSuccessLimit="2")]
+    )
 
 
 # --------------------------------------------------------------------------------------------
