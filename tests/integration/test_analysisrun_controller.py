@@ -9,14 +9,17 @@ phase the reference says it must reach.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import time
 import urllib.request
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from kubernetes import client
-from prometheus import Exporter, PrometheusServer, free_port
+from prometheus import Exporter, PrometheusServer
 from test_controller_harness import (
     GROUP,
     VERSION,
@@ -166,15 +169,28 @@ def test_neither_condition_met_is_inconclusive(
     assert status["metricResults"][0]["measurements"][0]["value"] == "[0.5]"
 
 
+@contextlib.contextmanager
+def refused_address() -> Iterator[str]:
+    """An address that refuses connections for as long as the block runs.
+
+    The port stays bound (never listening) by this socket, so no other process of a busy test
+    session can start listening on it in between: every connection is refused at once, rather
+    than reaching some other server and waiting out the provider's 30 s timeout.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
 def test_every_measurement_erroring_is_error_not_successful(
     controller: ControllerProcess, cluster: Cluster
 ) -> None:
-    unreachable = f"http://127.0.0.1:{free_port()}"
-    metric = prometheus_metric(
-        unreachable, "vector(1)", count=1, consecutiveErrorLimit=0, successCondition="result[0] == 1"
-    )
-    create_run(cluster, "unreachable", [metric])
-    status = completed(cluster, "unreachable")
+    with refused_address() as unreachable:
+        metric = prometheus_metric(
+            unreachable, "vector(1)", count=1, consecutiveErrorLimit=0, successCondition="result[0] == 1"
+        )
+        create_run(cluster, "unreachable", [metric])
+        status = completed(cluster, "unreachable")
     assert status["phase"] == "Error", status
     result = status["metricResults"][0]
     assert result["error"] == 1 and "count" not in result
