@@ -2,8 +2,10 @@
 
 ``rollout_info``, ``rollout_info_replicas_*``, ``rollout_phase``, ``analysis_run_info``,
 ``analysis_run_metric_type`` and ``analysis_run_metric_phase`` keep Argo's names and labels so
-existing alerts and Grafana boards work. One addition users asked Argo for:
-``analysis_run_metric_value``, the latest numeric measurement of each metric of each run.
+existing alerts and Grafana boards work. Two additions users asked Argo for:
+``analysis_run_metric_value``, the latest numeric measurement of each metric of each run, and
+``rollout_abort_info{reason}``, why an aborted rollout aborted, as one of a few fixed categories
+(`abort_reason`) read from its ``RolloutAborted`` condition — never the free-text message.
 
 A custom collector is a pure generator over the objects the controller already holds (its
 indexes), called by prometheus_client at scrape time: nothing is updated on the hot path, and
@@ -21,7 +23,15 @@ from prometheus_client.registry import Collector
 
 from rollouts.planner.inputs import RolloutView, as_int, as_list, as_mapping, as_str
 
-__all__ = ["StateCollector", "analysis_run_families", "metrics_phase", "rollout_families", "traffic_router"]
+__all__ = [
+    "ABORT_REASONS",
+    "StateCollector",
+    "abort_reason",
+    "analysis_run_families",
+    "metrics_phase",
+    "rollout_families",
+    "traffic_router",
+]
 
 ROLLOUT_PHASES = ("Completed", "Progressing", "Paused", "Timeout", "Error", "Abort")
 RUN_PHASES = ("Pending", "Error", "Failed", "Successful", "Running", "Inconclusive")
@@ -62,6 +72,48 @@ def metrics_phase(rollout: Mapping[str, Any]) -> str:
     }.get(reason, "Progressing")
 
 
+ABORT_REASONS = (
+    "AnalysisRunFailed",
+    "AnalysisRunError",
+    "ExperimentFailed",
+    "ProgressDeadlineExceeded",
+    "UserAbort",
+    "Other",
+)
+
+
+def abort_reason(rollout: Mapping[str, Any]) -> str | None:
+    """Why ``rollout`` is aborted, as one of `ABORT_REASONS`; None while it is not aborted.
+
+    The detail after "Rollout aborted update to revision N" in the Progressing condition says
+    who aborted: the planner writes "<kind> analysis phase failed|error: ..." for a run,
+    "Experiment analysis phase is ..." for an experiment and the timed-out message for a
+    progress deadline; Argo's controller words a run's verdict "assessed Failed|Error". No
+    detail means the abort came from outside the controller (``kubectl rollouts abort``).
+    """
+    ro = RolloutView(rollout)
+    if not ro.aborted:
+        return None
+    conditions = {as_str(as_mapping(c).get("type")): as_mapping(c) for c in ro.conditions}
+    progressing = conditions.get("Progressing", {})
+    if as_str(progressing.get("reason")) == "ProgressDeadlineExceeded":
+        return "ProgressDeadlineExceeded"
+    message = as_str(progressing.get("message"))
+    _, _, detail = message.partition(": ")
+    if as_str(progressing.get("reason")) != "RolloutAborted" or not detail:
+        # the controller writes its reason in the pass that sets ``abort``; without one, a user did
+        return "UserAbort"
+    if detail.startswith("Experiment"):
+        return "ExperimentFailed"
+    if "has timed out progressing" in detail:
+        return "ProgressDeadlineExceeded"
+    if "analysis phase failed" in detail or "assessed Failed" in detail:
+        return "AnalysisRunFailed"
+    if "analysis phase error" in detail or "assessed Error" in detail:
+        return "AnalysisRunError"
+    return "Other"
+
+
 def traffic_router(rollout: Mapping[str, Any]) -> str:
     routing = as_mapping(RolloutView(rollout).traffic_routing)
     found = ""
@@ -97,6 +149,11 @@ def rollout_families(rollouts: Iterable[Mapping[str, Any]]) -> list[Metric]:
             ("updated", "The number of updated replicas per rollout."),
         )
     }
+    abort_info = GaugeMetricFamily(
+        "rollout_abort_info",
+        "Why an aborted rollout aborted, as a fixed category (rollouts addition).",
+        labels=["namespace", "name", "reason"],
+    )
     for rollout in rollouts:
         ro = RolloutView(rollout)
         strategy, phase = _strategy(ro), metrics_phase(rollout)
@@ -112,7 +169,10 @@ def rollout_families(rollouts: Iterable[Mapping[str, Any]]) -> list[Metric]:
         }
         for suffix, count in counts.items():
             replicas[suffix].add_metric([ro.namespace, ro.name], count)
-    return [info, phase_family, *replicas.values()]
+        reason = abort_reason(rollout)
+        if reason is not None:
+            abort_info.add_metric([ro.namespace, ro.name, reason], 1)
+    return [info, phase_family, *replicas.values(), abort_info]
 
 
 def _provider_type(metric: Mapping[str, Any]) -> str:
