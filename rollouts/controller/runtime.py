@@ -19,6 +19,7 @@ import kopf
 from kubernetes import client as k8s_client
 
 from analysis.controller.registry import register as register_analysis
+from analysis.workflows.registry import register as register_workflows
 from rollouts.controller.analysisruns import KubeApiCaller
 from rollouts.controller.apply import Applier
 from rollouts.controller.collectors import StateCollector
@@ -90,6 +91,7 @@ class Controller:
             self.loops, self.children, lambda: connection_info(self.configuration, namespace)
         )
         runs = register_analysis(registry, KubeApiCaller(client), clock=self.clock)
+        register_workflows(registry, KubeApiCaller(client), clock=self.clock)
         # Argo's state metrics (rollout_info, analysis_run_info, ...), read from the loops at scrape time
         self.metrics.registry.register(StateCollector(self.loops.rollouts, runs.runs))
         if self.config.metrics_port:

@@ -1,0 +1,155 @@
+"""The imperative shell of the WorkflowRun controller: reads, one pure pass, then the writes.
+
+Each reconcile takes the run as the watch delivered it and its pods from the pod index (no LIST
+per pass), lets ``reconcile.plan_pass`` decide, creates and deletes pods through the API caller
+the controller process shares (pods built by the Kubernetes executor's ``pod_manifest``, owned by
+the run), and writes ``status`` with one merge patch only when it changed. Timers (backoffs,
+suspends, deadlines) come back as ``Result.requeue_at``; pod events wake the run's loop.
+
+Pod creations are remembered per run so that the echo of our own status write, which can arrive
+before the pod watch has seen the new pod, does not send a second (409) create; a restarted
+controller starts with an empty memory and a fully populated index instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from analysis.controller.api import MERGE_PATCH, ApiCaller, ApiCallError
+from analysis.controller.reconcile import Result
+from analysis.workflows.actions import PodReport
+from analysis.workflows.executors.pods import PodSettings, pod_manifest
+from analysis.workflows.reconcile import invalid_status, plan_pass, status_of, workflow_of
+from analysis.workflows.runs import template_references
+from analysis.workflows.scheduler import apply_report
+from analysis.workflows.spec import WorkflowSpec
+from analysis.workflows.status import FINAL_PHASES, GROUP, KIND, VERSION, WorkflowStatus
+
+__all__ = ["PodSource", "WorkflowReconciler", "run_path"]
+
+RUNS_PATH: Final = f"/apis/{GROUP}/{VERSION}/namespaces/{{namespace}}/workflowruns"
+PODS_PATH: Final = "/api/v1/namespaces/{namespace}/pods"
+ARGO_GROUP_PATH: Final = "/apis/argoproj.io/v1alpha1"
+STOP_GRACE_SECONDS: Final = 5
+
+PodSource = Callable[[str, str], Mapping[str, Mapping[str, Any]]]
+"""(namespace, run) → the run's pods by name, as the watch last saw them."""
+
+
+def run_path(namespace: str, name: str) -> str:
+    return f"{RUNS_PATH.format(namespace=namespace)}/{name}"
+
+
+def _owner(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": KIND,
+        "name": metadata.get("name"),
+        "uid": metadata.get("uid"),
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+class WorkflowReconciler:
+    """Reconciles WorkflowRuns through one API caller; pods come from ``pods``."""
+
+    def __init__(
+        self,
+        api: ApiCaller,
+        pods: PodSource,
+        *,
+        clock: Callable[[], datetime],
+        settings: PodSettings | None = None,
+    ) -> None:
+        self.api = api
+        self.pods = pods
+        self.clock = clock
+        self.settings = settings or PodSettings()
+        self._created: dict[tuple[str, str], set[str]] = {}
+
+    async def reconcile(self, body: Mapping[str, Any]) -> Result:
+        metadata = body.get("metadata") or {}
+        namespace, name = str(metadata.get("namespace", "")), str(metadata.get("name", ""))
+        key = (namespace, name)
+        if metadata.get("deletionTimestamp"):
+            self._created.pop(key, None)
+            return Result(gone=True)
+        stored = status_of(body)
+        if stored is not None and stored.phase in FINAL_PHASES:
+            self._created.pop(key, None)
+            return Result()
+        now = self.clock()
+        workflow = workflow_of(body)
+        if isinstance(workflow, str):
+            return Result(body=await self._write(namespace, name, stored, invalid_status(workflow, now)))
+        library = await self._library(workflow.spec, namespace)
+        step = plan_pass(workflow, stored, self.pods(namespace, name), now, library)
+        status = step.status
+        created = self._created.setdefault(key, set())
+        for action in step.create:
+            if action.pod_name in created:
+                continue
+            manifest = pod_manifest(
+                action, name, namespace, now, settings=self.settings, owner=_owner(metadata)
+            )
+            try:
+                await self.api.call("POST", PODS_PATH.format(namespace=namespace), body=manifest)
+            except ApiCallError as error:
+                if error.status != 409:
+                    message = f"cannot create pod {action.pod_name}: {error.message}"
+                    status = apply_report(status, PodReport(action.node_id, "Error", message), now)
+                    continue
+            created.add(action.pod_name)
+        for stop in step.delete:
+            try:
+                await self.api.call(
+                    "DELETE",
+                    f"{PODS_PATH.format(namespace=namespace)}/{stop.pod_name}",
+                    params={"gracePeriodSeconds": str(STOP_GRACE_SECONDS)},
+                )
+            except ApiCallError as error:
+                if error.status != 404:
+                    raise
+        written = await self._write(namespace, name, stored, status)
+        return Result(requeue_at=step.wake_at, body=written)
+
+    async def _write(
+        self, namespace: str, name: str, stored: WorkflowStatus | None, status: WorkflowStatus
+    ) -> Mapping[str, Any] | None:
+        """Merge patch ``status`` when it differs from the stored one (unset fields go as null)."""
+        if stored == status:
+            return None
+        answer: Mapping[str, Any] | None = await self.api.call(
+            "PATCH",
+            run_path(namespace, name),
+            body={"status": status.model_dump(by_alias=True)},
+            content_type=MERGE_PATCH,
+        )
+        return answer
+
+    async def _library(self, spec: WorkflowSpec, namespace: str) -> dict[tuple[bool, str], WorkflowSpec]:
+        """The (Cluster)WorkflowTemplates ``spec`` names, transitively; missing ones are left out."""
+        library: dict[tuple[bool, str], WorkflowSpec] = {}
+        pending = list(template_references(spec))
+        while pending:
+            key = pending.pop()
+            if key in library:
+                continue
+            cluster, template = key
+            path = (
+                f"{ARGO_GROUP_PATH}/clusterworkflowtemplates/{template}"
+                if cluster
+                else f"{ARGO_GROUP_PATH}/namespaces/{namespace}/workflowtemplates/{template}"
+            )
+            try:
+                found = await self.api.call("GET", path)
+            except ApiCallError as error:
+                if error.status == 404:
+                    continue
+                raise
+            library[key] = WorkflowSpec.model_validate((found or {}).get("spec") or {})
+            pending += list(template_references(library[key]))
+        return library

@@ -1,0 +1,165 @@
+"""One controller pass over a ``WorkflowRun``, as pure functions of what the watches hold.
+
+The controller (``analysis.workflows.controller``) keeps no state of its own: each pass starts
+from the run's stored ``status`` and the run's pods as the pod watch last saw them, folds what
+the pods say into the status (:func:`fold_pods`), runs one scheduler pass, and turns the
+scheduler's actions into pod creations and deletions (:func:`plan_pass`). Everything here is
+pure so restarts, vanished pods and shutdowns are unit-tested without a cluster.
+
+Restart safety comes from two facts: a pod is named after its node (Argo's v2 pod names), so a
+node whose pod exists is never started twice, and a node is only ``Running`` once its pod was
+seen, so a ``Running`` node whose pod is gone from a fully populated watch really lost its pod.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from analysis.models.base import ManifestError
+from analysis.workflows.actions import PodReport, StartPod, StopPod
+from analysis.workflows.executors.pods import interpret
+from analysis.workflows.scheduler import apply_report, schedule
+from analysis.workflows.spec import Workflow
+from analysis.workflows.status import FINAL_PHASES, WorkflowStatus
+from analysis.workflows.validation import Library
+
+__all__ = [
+    "NODE_ID_ANNOTATION",
+    "Pass",
+    "fold_pods",
+    "invalid_status",
+    "plan_pass",
+    "project_pod",
+    "status_of",
+    "workflow_of",
+]
+
+NODE_ID_ANNOTATION = "workflows.argoproj.io/node-id"
+OVERSIZED_REPORT = (
+    "the step's outputs did not fit the pod's termination message (4000 bytes); "
+    "the controller does not read them from the wait container's log"
+)
+RESOURCE_UNSUPPORTED = (
+    "resource templates are not run by the controller yet; "
+    "use analysis.workflows.runs.run_on_cluster for workflows with resource steps"
+)
+
+
+def project_pod(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of a pod a pass reads (``interpret`` needs the status and the node name)."""
+    metadata = body.get("metadata") or {}
+    return {
+        "metadata": {
+            "name": metadata.get("name"),
+            "annotations": {NODE_ID_ANNOTATION: (metadata.get("annotations") or {}).get(NODE_ID_ANNOTATION)},
+            "deletionTimestamp": metadata.get("deletionTimestamp"),
+        },
+        "spec": {"nodeName": (body.get("spec") or {}).get("nodeName")},
+        "status": dict(body.get("status") or {}),
+    }
+
+
+def workflow_of(body: Mapping[str, Any]) -> Workflow | str:
+    """The run as a ``Workflow`` (its metadata is the run's), or why its spec cannot be read."""
+    try:
+        return Workflow.from_dict({"metadata": body.get("metadata") or {}, "spec": body.get("spec") or {}})
+    except ManifestError as error:
+        return str(error)
+
+
+def status_of(body: Mapping[str, Any]) -> WorkflowStatus | None:
+    raw = body.get("status")
+    return WorkflowStatus.model_validate(raw) if raw else None
+
+
+def _changed(node_report: PodReport, status: WorkflowStatus) -> bool:
+    node = status.nodes.get(node_report.node_id)
+    if node is None or node.fulfilled:
+        return False
+    return (
+        node.phase != node_report.phase
+        or (node.message or None) != (node_report.message or None)
+        or (node_report.outputs is not None and node.outputs != node_report.outputs)
+        or (node_report.host_node_name is not None and node.host_node_name != node_report.host_node_name)
+        or (node_report.pod_ip is not None and node.pod_ip != node_report.pod_ip)
+    )
+
+
+def fold_pods(status: WorkflowStatus, pods: Mapping[str, Mapping[str, Any]], now: datetime) -> WorkflowStatus:
+    """``status`` with what the run's pods (by name) say about their nodes folded in."""
+    by_node = {
+        str(((pod.get("metadata") or {}).get("annotations") or {}).get(NODE_ID_ANNOTATION)): pod
+        for pod in pods.values()
+    }
+    for node in list(status.nodes.values()):
+        if node.type != "Pod" or node.fulfilled:
+            continue
+        pod = by_node.get(node.id)
+        if pod is None:
+            if node.phase == "Running":  # it was seen running, and the watch no longer has it
+                status = apply_report(status, PodReport(node.id, "Error", "pod deleted"), now)
+            continue
+        report = interpret(node.id, dict(pod))
+        if report is None:
+            report = PodReport(node.id, "Error", OVERSIZED_REPORT)
+        if _changed(report, status):
+            status = apply_report(status, report, now)
+    return status
+
+
+@dataclass(frozen=True)
+class Pass:
+    """The outcome of one pass: the status to store, the pods to create and delete, the next timer."""
+
+    status: WorkflowStatus
+    create: tuple[StartPod, ...]
+    delete: tuple[StopPod, ...]
+    wake_at: datetime | None
+
+
+def plan_pass(
+    workflow: Workflow,
+    status: WorkflowStatus | None,
+    pods: Mapping[str, Mapping[str, Any]],
+    now: datetime,
+    library: Library | None = None,
+) -> Pass:
+    """Fold the pods in, schedule once, and keep only the pod actions the cluster still needs."""
+    if status is not None and status.phase in FINAL_PHASES:
+        return Pass(status, (), (), None)
+    folded = fold_pods(status, pods, now) if status is not None else None
+    decision = schedule(workflow, folded, now, library)
+    result = decision.status
+    create: list[StartPod] = []
+    for action in decision.actions:
+        if not isinstance(action, StartPod) or action.pod_name in pods:
+            continue
+        if action.template.get("resource") is not None:
+            result = apply_report(result, PodReport(action.node_id, "Error", RESOURCE_UNSUPPORTED), now)
+            continue
+        create.append(action)
+    delete = tuple(
+        action
+        for action in decision.actions
+        if isinstance(action, StopPod)
+        and action.pod_name in pods
+        and not (pods[action.pod_name].get("metadata") or {}).get("deletionTimestamp")
+    )
+    return Pass(result, tuple(create), delete, decision.wake_at)
+
+
+def invalid_status(message: str, now: datetime) -> WorkflowStatus:
+    """The final status of a run whose spec cannot even be read (validation reports the rest)."""
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return WorkflowStatus.model_validate(
+        {
+            "phase": "Error",
+            "message": message,
+            "startedAt": stamp,
+            "finishedAt": stamp,
+            "conditions": [{"type": "SpecError", "status": "True", "message": message}],
+        }
+    )

@@ -1,0 +1,153 @@
+# ruff: noqa: F401, F811 - pytest fixtures imported from the harness are parameters by design
+"""WorkflowRuns run by ``rollouts controller`` itself (a real subprocess on the devcluster).
+
+The example pipeline (a DAG with workflow parameters, output parameters, a retried step and an
+exit handler) is run by the controller and by the local executor, and both runs must give the
+same node names, phases, messages and outputs. The controller is SIGKILLed mid-run and started
+again: it must finish the run from the stored status and the pods it finds, creating exactly one
+pod per step. ``spec.shutdown: Terminate`` must stop a running run and delete its pod.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client
+from test_controller_harness import ControllerProcess, rollout_crds, wait_for
+
+from analysis.workflows.engine import run_locally
+from analysis.workflows.executors.pods import RUN_LABEL
+from analysis.workflows.registry import ARTIFACT_PATH_ENV, RUNNER_COMMAND_ENV
+from analysis.workflows.runs import PLURAL, submit
+from analysis.workflows.spec import Workflow
+from analysis.workflows.status import GROUP, VERSION, WorkflowStatus
+from rollouts.devcluster import DevCluster
+
+PIPELINE = Path(__file__).parents[2] / "examples" / "workflows" / "pipeline.yaml"
+WAIT = 240.0
+
+
+def pipeline(**parameters: str) -> Workflow:
+    manifest = yaml.safe_load(PIPELINE.read_text())
+    for parameter in manifest["spec"]["arguments"]["parameters"]:
+        parameter["value"] = parameters.get(parameter["name"], parameter["value"])
+    return Workflow.from_dict(manifest)
+
+
+@pytest.fixture
+def workflow_controller(
+    devcluster: DevCluster,
+    namespace: str,
+    rollout_crds: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[ControllerProcess]:
+    # the devcluster runs the wait/init containers on this host: they need this Python and package
+    monkeypatch.setenv(RUNNER_COMMAND_ENV, f"{sys.executable} -m analysis.workflows.executors.podside")
+    monkeypatch.setenv(ARTIFACT_PATH_ENV, str(tmp_path / "repository"))
+    process = ControllerProcess(devcluster.kubeconfig, namespace, tmp_path / "controller.log").start()
+    try:
+        yield process
+    finally:
+        process.stop()
+        print(f"--- controller log (tail) ---\n{process.log_tail(200)}")
+
+
+def run_status(api_client: Any, namespace: str, name: str) -> WorkflowStatus | None:
+    found = client.CustomObjectsApi(api_client).get_namespaced_custom_object(
+        GROUP, VERSION, namespace, PLURAL, name
+    )
+    raw = found.get("status")
+    return WorkflowStatus.model_validate(raw) if raw else None
+
+
+def finished(api_client: Any, namespace: str, name: str) -> WorkflowStatus:
+    def check() -> WorkflowStatus | None:
+        status = run_status(api_client, namespace, name)
+        return status if status is not None and status.phase in ("Succeeded", "Failed", "Error") else None
+
+    return wait_for(check, f"WorkflowRun {name} to finish", timeout=WAIT)
+
+
+def summary(status: WorkflowStatus) -> dict[str, tuple[str, str, str | None, dict[str, Any]]]:
+    return {
+        node.name: (
+            node.type,
+            node.phase,
+            node.message,
+            node.outputs.model_dump(by_alias=True, exclude_none=True) if node.outputs else {},
+        )
+        for node in status.nodes.values()
+    }
+
+
+def run_pods(api_client: Any, namespace: str, name: str) -> list[Any]:
+    listed = client.CoreV1Api(api_client).list_namespaced_pod(namespace, label_selector=f"{RUN_LABEL}={name}")
+    return list(listed.items)
+
+
+def test_the_controller_runs_the_pipeline_like_the_local_executor(
+    api_client: Any, namespace: str, workflow_controller: ControllerProcess, tmp_path: Path
+) -> None:
+    workflow = pipeline(rows="4")
+    name = submit(api_client, workflow, namespace)["metadata"]["name"]
+    remote = finished(api_client, namespace, name)
+    named = workflow.model_copy(update={"metadata": workflow.metadata.model_copy(update={"name": name})})
+    _, local = run_locally(named, tmp_path / "local", poll_interval=0.1)
+
+    assert remote.phase == "Succeeded", remote.message
+    assert summary(remote) == summary(local)
+    assert remote.outputs is not None and remote.outputs.parameters is not None
+    assert [(p.name, p.value) for p in remote.outputs.parameters] == [("total", "100")]
+    nodes = {node.display_name: node for node in remote.nodes.values()}
+    assert nodes["metadata(0)"].phase == "Failed"
+    assert nodes["metadata"].phase == "Succeeded"
+    assert nodes[f"{name}.onExit"].phase == "Succeeded"
+    pods = run_pods(api_client, namespace, name)
+    pod_nodes = [node for node in remote.nodes.values() if node.type == "Pod"]
+    assert len(pods) == len(pod_nodes) == 7
+    assert all(pod.metadata.owner_references[0].name == name for pod in pods)
+
+
+def test_a_controller_killed_mid_run_finishes_the_run_without_duplicate_pods(
+    api_client: Any, namespace: str, workflow_controller: ControllerProcess
+) -> None:
+    name = submit(api_client, pipeline(delay="4"), namespace)["metadata"]["name"]
+
+    def fetch_running() -> bool:
+        status = run_status(api_client, namespace, name)
+        return status is not None and any(
+            node.display_name == "fetch" and node.phase == "Running" for node in status.nodes.values()
+        )
+
+    wait_for(fetch_running, "the fetch step to run", timeout=WAIT)
+    workflow_controller.kill()
+    first_pod = {pod.metadata.name: pod.metadata.uid for pod in run_pods(api_client, namespace, name)}
+    workflow_controller.start()
+    status = finished(api_client, namespace, name)
+
+    assert status.phase == "Succeeded", status.message
+    pods = {pod.metadata.name: pod.metadata.uid for pod in run_pods(api_client, namespace, name)}
+    assert len(pods) == len([node for node in status.nodes.values() if node.type == "Pod"]) == 7
+    assert all(pods[pod] == uid for pod, uid in first_pod.items()), "a pod was replaced"
+
+
+def test_shutdown_terminate_stops_the_run_and_deletes_its_pod(
+    api_client: Any, namespace: str, workflow_controller: ControllerProcess
+) -> None:
+    name = submit(api_client, pipeline(delay="60"), namespace)["metadata"]["name"]
+    wait_for(lambda: run_pods(api_client, namespace, name), "the fetch pod", timeout=WAIT)
+    client.CustomObjectsApi(api_client).patch_namespaced_custom_object(
+        GROUP, VERSION, namespace, PLURAL, name, {"spec": {"shutdown": "Terminate"}}
+    )
+    status = finished(api_client, namespace, name)
+
+    assert status.phase == "Failed"
+    assert status.message == "Stopped with strategy 'Terminate'"
+    assert not any(node.name.endswith(".onExit") for node in status.nodes.values())
+    wait_for(lambda: not run_pods(api_client, namespace, name), "the fetch pod to be deleted", timeout=WAIT)
