@@ -436,7 +436,8 @@ def _parse_template(template: str) -> _Template:
     return pieces
 
 
-def _execute(pieces: _Template, values: Mapping[str, str]) -> str:
+def _execute(pieces: _Template, values: Mapping[str, str], *, only_args: bool = False) -> str:
+    """Fill the placeholders; with ``only_args`` a tag not under ``args.`` is kept as written."""
     output: list[str] = []
     unresolved: str | None = None
     for text, tag in pieces:
@@ -444,7 +445,9 @@ def _execute(pieces: _Template, values: Mapping[str, str]) -> str:
         if tag is None:
             continue
         value = values.get(tag.strip())
-        if value is None:
+        if only_args and not tag.strip().startswith("args."):
+            output.append("{{" + tag + "}}")
+        elif value is None:
             unresolved = tag  # upstream reports the last unresolved placeholder
         else:
             output.append(value)
@@ -458,20 +461,32 @@ def resolve_metric(metric: Metric, args: Sequence[Argument]) -> Metric:
 
     Substitution runs on the metric's JSON text, so it reaches every string field (provider
     settings, conditions, counts written as strings, headers, a JSON body). Values are inserted
-    JSON-escaped: quotes, newlines and control characters cannot break the document.
+    JSON-escaped: quotes, newlines and control characters cannot break the document. An inline
+    workflow spec (our ``workflow`` provider) has its own ``{{...}}`` language: there only
+    ``{{args.x}}`` tags are ours, the others are left for the workflow engine.
     """
-    text = json.dumps(metric.to_dict(), ensure_ascii=False, separators=(",", ":"))
+    document = metric.to_dict()
+    workflow = (document.get("provider") or {}).get("workflow") or {}
+    spec = workflow.pop("spec", None)
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     pieces = _parse_template(text)  # a malformed template is reported before missing values
+    spec_text = json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
+    spec_pieces: _Template = _parse_template(spec_text) if spec is not None else [(spec_text, None)]
     values: dict[str, str] = {}
     for arg in args:
         if arg.value is None:
             raise CompositionError(f'argument "{arg.name}" was not supplied')
         values[f"args.{arg.name}"] = json.dumps(arg.value, ensure_ascii=False)[1:-1]
-    if len(pieces) == 1:
+    if len(pieces) == 1 and len(spec_pieces) == 1:
         return metric
     text = _execute(pieces, values)
     try:
-        return Metric.from_dict(json.loads(text))
+        resolved = json.loads(text)
+        if spec is not None:
+            resolved["provider"]["workflow"]["spec"] = json.loads(
+                _execute(spec_pieces, values, only_args=True)
+            )
+        return Metric.from_dict(resolved)
     except (ValueError, ManifestError) as error:  # json.JSONDecodeError is a ValueError
         problem = f"metric {metric.name!r} is invalid after argument substitution: {error}"
         raise CompositionError(problem) from None

@@ -8,7 +8,7 @@ The deciding is `analysis.assessment`'s; this module is the imperative shell aro
 3. the providers run the tasks concurrently — they never raise, so one metric's failure is an
    Error measurement, never a lost reconcile;
 4. :func:`~analysis.assessment.conclude_reconcile` gives the new status, the Events and the next
-   requeue; Jobs of trimmed measurements are garbage-collected;
+   requeue; Jobs and WorkflowRuns of trimmed measurements are garbage-collected;
 5. the status is written with one merge patch on the main resource (the CRD has no status
    subresource), only when it changed; then the Events are posted (best effort).
 
@@ -56,6 +56,7 @@ from analysis.providers.base import HttpDriver, Provider, error_measurement
 from analysis.providers.job import JobProvider, RunIdentity
 from analysis.providers.prometheus import PrometheusProvider
 from analysis.providers.web import WebProvider
+from analysis.providers.workflow import WorkflowProvider
 
 __all__ = [
     "Reconciler",
@@ -251,7 +252,8 @@ class Reconciler:
         identity = RunIdentity(run.metadata.name or "", run.metadata.namespace or "", run.metadata.uid or "")
         results = {result.name: result for result in status.metric_results or []}
         job = JobProvider(self.api, identity, results, job_namespace=self.job_namespace, clock=self.clock)
-        return {"prometheus": self.prometheus, "web": self.web, "job": job}
+        workflow = WorkflowProvider(self.api, identity, results, clock=self.clock)
+        return {"prometheus": self.prometheus, "web": self.web, "job": job, "workflow": workflow}
 
     @staticmethod
     def _provider_of(providers: Mapping[str, Provider], metric: Metric) -> Provider | None:
@@ -283,16 +285,19 @@ class Reconciler:
     async def _collect_jobs(
         self, providers: Mapping[str, Provider], run: AnalysisRun, trimmed: Mapping[str, int]
     ) -> None:
-        job = providers.get("job")
-        if not isinstance(job, JobProvider):
-            return
         for metric in run.spec.metrics:
-            if metric.name in trimmed and metric.provider.job is not None:
+            collector = self._provider_of(providers, metric)
+            # WorkflowProvider is a JobProvider: its runs are collected the same way
+            if metric.name in trimmed and isinstance(collector, JobProvider):
                 try:
-                    await job.garbage_collect(metric.name, trimmed[metric.name])
+                    await collector.garbage_collect(metric.name, trimmed[metric.name])
                 except ApiCallError as error:  # cleanup is retried on the next trim
                     log.warning(
-                        "%s: could not delete old Jobs of %s: %s", run.metadata.name, metric.name, error
+                        "%s: could not delete old %s runs of %s: %s",
+                        run.metadata.name,
+                        collector.type,
+                        metric.name,
+                        error,
                     )
 
     async def _write(

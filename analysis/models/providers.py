@@ -41,6 +41,10 @@ __all__ = [
     "WavefrontMetric",
     "WebMetric",
     "WebMetricHeader",
+    "WorkflowMetric",
+    "WorkflowMetricArguments",
+    "WorkflowMetricParameter",
+    "WorkflowMetricTemplateRef",
 ]
 
 
@@ -157,6 +161,51 @@ class JobMetric(KubeModel):
     """Labels and annotations for the Job."""
     spec: OpaqueObject
     """A batch/v1 JobSpec."""
+
+
+class WorkflowMetricParameter(KubeModel):
+    """A workflow argument: ``{{args.x}}`` in its value is filled from the analysis args."""
+
+    name: str
+    """Parameter name (``{{workflow.parameters.<name>}}`` in the workflow)."""
+    value: str | None = None
+    """Parameter value."""
+
+
+class WorkflowMetricArguments(KubeModel):
+    """Arguments passed to the workflow, overriding the spec's or the template's own."""
+
+    parameters: list[WorkflowMetricParameter] | None = None
+    """Parameters by name."""
+
+
+class WorkflowMetricTemplateRef(KubeModel):
+    """An Argo WorkflowTemplate (or ClusterWorkflowTemplate) whose spec is run."""
+
+    name: str
+    """Template name."""
+    cluster_scope: bool | None = None
+    """Read a ClusterWorkflowTemplate instead of a WorkflowTemplate of the run's namespace."""
+
+
+class WorkflowMetric(KubeModel):
+    """Our extension (not upstream): an Argo-style workflow whose phase and outputs are the measurement.
+
+    Exactly one of ``spec`` and ``workflowTemplateRef`` is set. Succeeded is judged by the
+    conditions over the output parameters (Successful without conditions), Failed is Failed,
+    Error is Error.
+    """
+
+    metadata: ResourceMetadata | None = None
+    """Labels and annotations for the WorkflowRun."""
+    spec: OpaqueObject | None = None
+    """An inline Argo WorkflowSpec; only its ``{{args.x}}`` tags are analysis args."""
+    workflow_template_ref: WorkflowMetricTemplateRef | None = None
+    """Run the spec of this WorkflowTemplate instead of an inline one."""
+    arguments: WorkflowMetricArguments | None = None
+    """Workflow arguments."""
+    executor: Literal["argo"] | None = None
+    """``argo``: delegate to a real Argo Workflows installation instead of our engine."""
 
 
 class KayentaThreshold(KubeModel):
@@ -384,3 +433,5 @@ class MetricProvider(KubeModel):
     """SkyWalking query."""
     plugin: OpaqueObject | None = None
     """Metric plugin name → its configuration, passed verbatim."""
+    workflow: WorkflowMetric | None = None
+    """Argo-style workflow (our extension)."""

@@ -205,6 +205,7 @@ PRESERVED = {
         ".spec.metrics[].provider.job.spec",
         ".spec.metrics[].provider.plugin",
         ".spec.metrics[].provider.web.jsonBody",
+        ".spec.metrics[].provider.workflow.spec",
     },
     "Experiment": {".spec.templates[].template"},
 }

@@ -1,0 +1,323 @@
+"""The ``workflow`` provider (our extension): an Argo-style workflow run as a measurement.
+
+It has the Job provider's shape, because a workflow also outlives the reconcile that starts it:
+``measure`` creates a ``WorkflowRun`` (``workflows.rollouts.dev``, run by our workflow engine)
+owned by the AnalysisRun and returns a ``Running`` measurement naming it; ``resume`` reads the
+run until its phase is final; ``terminate`` sets ``spec.shutdown: Terminate`` (as ``argo
+terminate`` does) and ends the measurement Inconclusive; ``garbage_collect`` deletes the oldest
+runs of a metric beyond the measurement-retention limit, as Jobs are.
+
+The verdict: ``Succeeded`` is judged by the metric's conditions over the workflow's output
+parameters (Successful when it has none), ``Failed`` is Failed and ``Error`` is Error, both with
+the workflow's message. The measurement value is a JSON object of the output parameters: the
+entrypoint node's ``outputs.parameters``, then the workflow's global outputs
+(``status.outputs.parameters``, from ``globalName``) over them. A parameter whose text is JSON
+(``0.93``, ``true``, ``{"a": 1}``) is decoded, so ``result.score >= 0.9`` compares numbers; any
+other text stays a string.
+
+The spec is checked with the engine's own validation before anything is created, so a broken
+workflow is an Error measurement listing every problem rather than a run that fails later.
+Every decision (name, spec, manifest, verdict, value) is a pure function below;
+`WorkflowProvider` only sends the requests, and turns every failure into an Error measurement.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from pydantic import ValidationError as ModelError
+
+from analysis.assessment import evaluate_result, format_time, parse_time
+from analysis.controller.api import MERGE_PATCH, ApiCallError
+from analysis.models import AnalysisPhase, Measurement, Metric, MetricResult
+from analysis.models.providers import WorkflowMetric
+from analysis.providers.base import MAX_VALUE_CHARS, error_measurement
+from analysis.providers.job import (
+    FIRST_CHECK,
+    METRIC_NAME_ANNOTATION,
+    RUN_NAME_ANNOTATION,
+    RUN_NAMESPACE_ANNOTATION,
+    RUN_UID_LABEL,
+    JobProvider,
+    RunIdentity,
+    next_check_at,
+)
+from analysis.providers.job import (
+    _finished as finished_measurement,  # the same end of an asynchronous measurement
+)
+from analysis.workflows.spec import Workflow
+from analysis.workflows.status import GROUP, KIND, VERSION
+from analysis.workflows.validation import workflow_problems
+
+__all__ = [
+    "WORKFLOW_NAMESPACE_KEY",
+    "WORKFLOW_NAME_KEY",
+    "WorkflowProvider",
+    "WorkflowSpecError",
+    "output_value",
+    "run_verdict",
+    "terminate_patch",
+    "workflow_run_manifest",
+    "workflow_run_name",
+    "workflow_spec",
+]
+
+WORKFLOW_NAME_KEY: Final = "workflow-name"
+WORKFLOW_NAMESPACE_KEY: Final = "workflow-namespace"
+RUNS_PATH: Final = f"/apis/{GROUP}/{VERSION}/namespaces/{{namespace}}/workflowruns"
+TEMPLATES_PATH: Final = "/apis/argoproj.io/v1alpha1/namespaces/{namespace}/workflowtemplates/{name}"
+CLUSTER_TEMPLATES_PATH: Final = "/apis/argoproj.io/v1alpha1/clusterworkflowtemplates/{name}"
+_NOT_DNS: Final = re.compile(r"[^a-z0-9-]+")
+_SLUG_CHARS: Final = 40
+
+
+class WorkflowSpecError(ValueError):
+    """The metric's workflow cannot be run; the message names every problem."""
+
+
+def workflow_run_name(run: RunIdentity, metric_name: str, result: MetricResult | None) -> str:
+    """``<metric>-<hash of run uid and metric>-<n>``: a DNS label, stable across retried creates.
+
+    Not the Job provider's ``<uid>.<metric>.<n>``: the engine names pods and node IDs after the
+    workflow and refuses names over 63 characters, so the run's uid is shortened to a hash.
+    """
+    taken = 0 if result is None else (result.count or 0) + (result.error or 0)
+    slug = _NOT_DNS.sub("-", metric_name.lower()).strip("-")[:_SLUG_CHARS].strip("-") or "metric"
+    digest = hashlib.sha256(f"{run.uid}/{metric_name}".encode()).hexdigest()[:10]
+    return f"{slug}-{digest}-{taken + 1}"
+
+
+def _provider(metric: Metric) -> WorkflowMetric:
+    workflow: WorkflowMetric | None = getattr(metric.provider, "workflow", None)
+    if workflow is None:
+        raise WorkflowSpecError(f"metric {metric.name!r} has no workflow provider")
+    return workflow
+
+
+def workflow_spec(metric: Metric, template_spec: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The WorkflowSpec to run: the inline spec or the template's, with the metric's arguments.
+
+    The metric's ``arguments.parameters`` replace the spec's parameters of the same name and
+    are appended otherwise (Argo's merge of a Workflow onto its ``workflowTemplateRef``).
+    """
+    workflow = _provider(metric)
+    if (workflow.spec is None) == (workflow.workflow_template_ref is None):
+        raise WorkflowSpecError("exactly one of spec and workflowTemplateRef must be set")
+    base = workflow.spec if workflow.spec is not None else template_spec
+    if base is None:
+        raise WorkflowSpecError("the workflow template has no spec")
+    spec: dict[str, Any] = copy.deepcopy(dict(base))
+    given = [
+        parameter.to_dict() for parameter in (workflow.arguments and workflow.arguments.parameters) or []
+    ]
+    if given:
+        arguments = dict(spec.get("arguments") or {})
+        parameters = [dict(item) for item in arguments.get("parameters") or [] if isinstance(item, Mapping)]
+        for parameter in given:
+            same = next((item for item in parameters if item.get("name") == parameter["name"]), None)
+            if same is None:
+                parameters.append(parameter)
+            else:
+                same.update(parameter)
+        arguments["parameters"] = parameters
+        spec["arguments"] = arguments
+    return spec
+
+
+def spec_problems(name: str, spec: Mapping[str, Any]) -> list[str]:
+    """What the engine would reject in ``spec``, checked before the run is created."""
+    try:
+        workflow = Workflow.model_validate({"metadata": {"name": name}, "spec": dict(spec)})
+    except ModelError as error:
+        return [
+            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors(include_url=False)
+        ]
+    return workflow_problems(workflow, None, strict=True)
+
+
+def workflow_run_manifest(
+    run: RunIdentity, metric: Metric, name: str, spec: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The WorkflowRun to create: our labels/annotations (as on Jobs), the run as owner."""
+    metadata = _provider(metric).metadata
+    labels = {**(metadata.labels or {} if metadata else {}), RUN_UID_LABEL: run.uid}
+    annotations = {
+        **(metadata.annotations or {} if metadata else {}),
+        RUN_NAME_ANNOTATION: run.name,
+        RUN_NAMESPACE_ANNOTATION: run.namespace,
+        METRIC_NAME_ANNOTATION: metric.name,
+    }
+    owner = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AnalysisRun",
+        "name": run.name,
+        "uid": run.uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": KIND,
+        "metadata": {
+            "name": name,
+            "namespace": run.namespace,
+            "labels": labels,
+            "annotations": annotations,
+            "ownerReferences": [owner],
+        },
+        "spec": dict(spec),
+    }
+
+
+def _decoded(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _parameters(outputs: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    parameters = outputs.get("parameters") if isinstance(outputs, Mapping) else None
+    for parameter in parameters if isinstance(parameters, list) else []:
+        if isinstance(parameter, Mapping) and isinstance(parameter.get("name"), str) and "value" in parameter:
+            found[parameter["name"]] = _decoded(parameter["value"])
+    return found
+
+
+def output_value(name: str, status: Mapping[str, Any]) -> dict[str, Any]:
+    """The measurement's ``result``: entrypoint outputs, then global outputs over them.
+
+    The entrypoint node is the root node, whose ID is the workflow's name (as in Argo).
+    Malformed entries are skipped: the value is always an object.
+    """
+    nodes = status.get("nodes")
+    root = nodes.get(name) if isinstance(nodes, Mapping) else None
+    entrypoint = _parameters(root.get("outputs")) if isinstance(root, Mapping) else {}
+    return {**entrypoint, **_parameters(status.get("outputs"))}
+
+
+def run_verdict(metric: Metric, workflow_run: Mapping[str, Any]) -> tuple[AnalysisPhase, str, str] | None:
+    """``(phase, message, value)`` once the workflow has a final phase, else None."""
+    metadata = workflow_run.get("metadata") or {}
+    status = workflow_run.get("status")
+    if not isinstance(status, Mapping):
+        return None
+    phase = status.get("phase")
+    if phase not in ("Succeeded", "Failed", "Error"):
+        return None
+    name = str(metadata.get("name", ""))
+    result = output_value(name, status)
+    value = json.dumps(result, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    if len(value) > MAX_VALUE_CHARS:
+        value = value[:MAX_VALUE_CHARS] + "…(truncated)"
+    if phase in ("Failed", "Error"):
+        detail = status.get("message")
+        message = f"workflow {name} {phase}" + (f": {detail}" if detail else "")
+        return AnalysisPhase(phase), message, value
+    verdict = evaluate_result(metric, result)
+    return verdict.phase, verdict.error or "", value
+
+
+def terminate_patch() -> dict[str, Any]:
+    """The merge patch stopping a run as ``argo terminate`` does (exit handlers skipped)."""
+    return {"spec": {"shutdown": "Terminate"}}
+
+
+class WorkflowProvider(JobProvider):
+    """Measures ``provider.workflow`` metrics of one run through an :class:`ApiCaller`.
+
+    The bookkeeping of the objects it creates is the Job provider's (a retried create that
+    finds its own object, retention clean-up by metric annotation), pointed at WorkflowRuns of
+    the AnalysisRun's namespace; measuring, resuming and terminating are its own.
+    """
+
+    type = "Workflow"
+
+    def _jobs(self, namespace: str) -> str:
+        return RUNS_PATH.format(namespace=namespace)
+
+    async def measure(self, metric: Metric) -> Measurement:
+        started = self.clock()
+        name = workflow_run_name(self.run, metric.name, self.results.get(metric.name))
+        try:
+            spec = workflow_spec(metric, await self._template_spec(metric))
+            problems = spec_problems(name, spec)
+            if problems:
+                raise WorkflowSpecError("invalid workflow: " + "; ".join(problems))
+            manifest = workflow_run_manifest(self.run, metric, name, spec)
+            try:
+                await self.api.call("POST", self._jobs(self.namespace), body=manifest)
+            except ApiCallError as error:
+                if error.status != 409 or not await self._ours(name):
+                    raise
+        except WorkflowSpecError as error:
+            return error_measurement(f"workflow {name}: {error}", started, self.clock())
+        except ApiCallError as error:
+            return error_measurement(f"workflow {name} could not be created: {error}", started, self.clock())
+        return Measurement(
+            phase=str(AnalysisPhase.RUNNING),
+            started_at=format_time(started),
+            metadata={WORKFLOW_NAME_KEY: name, WORKFLOW_NAMESPACE_KEY: self.namespace},
+            resume_at=format_time(started + FIRST_CHECK),
+        )
+
+    async def _template_spec(self, metric: Metric) -> Mapping[str, Any] | None:
+        ref = _provider(metric).workflow_template_ref
+        if ref is None:
+            return None
+        if ref.cluster_scope:
+            path, kind = CLUSTER_TEMPLATES_PATH.format(name=ref.name), "ClusterWorkflowTemplate"
+        else:
+            path = TEMPLATES_PATH.format(namespace=self.namespace, name=ref.name)
+            kind = "WorkflowTemplate"
+        try:
+            template = await self.api.call("GET", path)
+        except ApiCallError as error:
+            if error.status == 404:
+                raise WorkflowSpecError(f"{kind} {ref.name!r} not found") from None
+            raise
+        spec = template.get("spec") if isinstance(template, Mapping) else None
+        return spec if isinstance(spec, Mapping) else None
+
+    def _where(self, measurement: Measurement) -> tuple[str, str]:
+        metadata = measurement.metadata or {}
+        return metadata.get(WORKFLOW_NAME_KEY, ""), metadata.get(WORKFLOW_NAMESPACE_KEY, self.namespace)
+
+    async def resume(self, metric: Metric, measurement: Measurement) -> Measurement:
+        name, namespace = self._where(measurement)
+        now = self.clock()
+        try:
+            found = await self.api.call("GET", f"{self._jobs(namespace)}/{name}")
+        except ApiCallError as error:
+            return finished_measurement(measurement, AnalysisPhase.ERROR, f"workflow {name}: {error}", now)
+        verdict = run_verdict(metric, found if isinstance(found, Mapping) else {})
+        if verdict is None:
+            started = parse_time(measurement.started_at) or now
+            return measurement.model_copy(update={"resume_at": format_time(next_check_at(started, now))})
+        phase, message, value = verdict
+        return finished_measurement(measurement.model_copy(update={"value": value}), phase, message, now)
+
+    async def terminate(self, metric: Metric, measurement: Measurement) -> Measurement:
+        name, namespace = self._where(measurement)
+        now = self.clock()
+        try:
+            await self.api.call(
+                "PATCH",
+                f"{self._jobs(namespace)}/{name}",
+                body=terminate_patch(),
+                content_type=MERGE_PATCH,
+            )
+        except ApiCallError as error:
+            if error.status != 404:
+                message = f"workflow {name} could not be terminated: {error}"
+                return finished_measurement(measurement, AnalysisPhase.ERROR, message, now)
+        return finished_measurement(measurement, AnalysisPhase.INCONCLUSIVE, "", now)
