@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from rollouts.controller.settings import FIELD_MANAGER
 from rollouts.planner.actions import (
+    DeleteExperiment,
     DeleteReplicaSet,
     EvictPod,
     PatchReplicaSet,
@@ -33,10 +34,14 @@ __all__ = [
     "STRATEGIC_MERGE_PATCH",
     "Request",
     "create_event",
+    "create_experiment",
     "create_replica_set",
+    "delete_experiment",
     "delete_replica_set",
     "evict_pod",
+    "get_experiment",
     "get_object",
+    "get_replica_set",
     "list_pods",
     "patch_replica_set",
     "patch_rollout",
@@ -54,6 +59,7 @@ MERGE_PATCH: Final = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH: Final = "application/strategic-merge-patch+json"
 ROLLOUTS: Final = "/apis/argoproj.io/v1alpha1/namespaces/{namespace}/rollouts"
 REPLICA_SETS: Final = "/apis/apps/v1/namespaces/{namespace}/replicasets"
+EXPERIMENTS: Final = "/apis/argoproj.io/v1alpha1/namespaces/{namespace}/experiments"
 _WRITE_PARAMS: Final = {"fieldManager": FIELD_MANAGER}
 
 # kind -> (API path prefix, plural) for the objects a workloadRef may name (§3.16).
@@ -149,11 +155,31 @@ def terminate_analysis_run(namespace: str, action: TerminateAnalysisRun) -> Requ
     )
 
 
+def create_experiment(namespace: str, manifest: Mapping[str, Any]) -> Request:
+    name = str(manifest.get("metadata", {}).get("name", ""))
+    path = EXPERIMENTS.format(namespace=namespace)
+    return Request("POST", path, "experiments", name, namespace, dict(manifest), JSON, _WRITE_PARAMS)
+
+
+def get_experiment(namespace: str, name: str) -> Request:
+    return get_object(f"{EXPERIMENTS.format(namespace=namespace)}/{name}", "experiments", namespace, name)
+
+
+def get_replica_set(namespace: str, name: str) -> Request:
+    return get_object(f"{REPLICA_SETS.format(namespace=namespace)}/{name}", "replicasets", namespace, name)
+
+
 def terminate_experiment(namespace: str, action: TerminateExperiment) -> Request:
-    path = f"/apis/argoproj.io/v1alpha1/namespaces/{namespace}/experiments/{action.name}"
+    path = f"{EXPERIMENTS.format(namespace=namespace)}/{action.name}"
     return _patch(
         path, "experiments", namespace, action.name, {"spec": {"terminate": True}}, content_type=MERGE_PATCH
     )
+
+
+def delete_experiment(namespace: str, action: DeleteExperiment) -> Request:
+    path = f"{EXPERIMENTS.format(namespace=namespace)}/{action.name}"
+    body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+    return Request("DELETE", path, "experiments", action.name, namespace, body)
 
 
 def evict_pod(namespace: str, action: EvictPod) -> Request:

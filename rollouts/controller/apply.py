@@ -17,10 +17,11 @@ Argo's reaction (§3.2):
 Every object a write returns is remembered (`writeback`) so the next pass plans from it even if
 the watch lags. `SetTrafficWeight` goes to the `traffic` routers; a routing object they cannot
 bring to the desired state (missing, owned by someone else) stops the pass with Argo's
-``TrafficRoutingError`` Warning Event, retried later. Actions whose executor belongs to a later
-issue (Experiment creation) stop the pass the same way, naming what is not supported: nothing
-after them is applied, nothing is faked. AnalysisRuns are built and created by `analysisruns`;
-one that cannot be built stops the pass the same way, with the reason.
+``TrafficRoutingError`` Warning Event, retried later. AnalysisRuns are built and created by
+`analysisruns`; the experiment step's Experiment is built by `rollouts.planner.experiments` from
+newRS and stableRS, read here for their pod templates. A run or Experiment that cannot be built
+(or that the API refuses) stops the pass the same way, with the reason as a
+``ReconciliationError`` Warning Event: nothing after it is applied, nothing is faked.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from rollouts.planner import (
     CreateAnalysisRun,
     CreateExperiment,
     CreateReplicaSet,
+    DeleteExperiment,
     DeleteReplicaSet,
     EmitEvent,
     EvictPod,
@@ -66,10 +68,11 @@ from rollouts.planner import (
     TerminateAnalysisRun,
     TerminateExperiment,
 )
+from rollouts.planner.experiments import ExperimentSpecError, experiment_manifest
 from rollouts.planner.inputs import RolloutView, as_int, as_mapping, as_str
 from rollouts.planner.status import create_error_plan
 
-__all__ = ["Applier", "Outcome", "Unsupported", "Written", "unsupported_reason"]
+__all__ = ["Applier", "Outcome", "Unsupported", "Written"]
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +93,8 @@ class Written:
 
 @dataclass(frozen=True)
 class Unsupported:
-    """A planned action this controller cannot carry out yet, reported with Argo's Event reason."""
+    """A planned action that cannot be carried out (a routing object, a run or an Experiment that
+    cannot be built or written), reported with Argo's Event reason."""
 
     reason: str
     message: str
@@ -113,17 +117,6 @@ class Outcome:
     status_written: bool = False
     gone: bool = False
     unsupported: Unsupported | None = None
-
-
-def unsupported_reason(action: Action) -> Unsupported | None:
-    """Why ``action`` cannot be applied by this controller yet (issues 4 and 5), or ``None``."""
-    if isinstance(action, CreateExperiment):
-        return Unsupported(
-            "ReconciliationError",
-            f"experiment steps are not supported by this controller yet: Experiment {action.name} "
-            "was not created; the rollout waits here",
-        )
-    return None
 
 
 class Applier:
@@ -161,10 +154,6 @@ class Applier:
             if isinstance(action, EmitEvent):
                 await self.emit(current, action)
                 continue
-            unsupported = unsupported_reason(action)
-            if unsupported is not None:
-                outcome.unsupported = unsupported
-                return outcome
             proceed = await self._apply_action(
                 action, ro=ro, current=current, written=written, outcome=outcome, workload=workload
             )
@@ -196,6 +185,8 @@ class Applier:
         namespace = ro.namespace
         if isinstance(action, CreateReplicaSet):
             return await self._create_replica_set(action, ro, current, written, outcome)
+        if isinstance(action, CreateExperiment):
+            return await self._create_experiment(action, ro, current, written, outcome)
         try:
             if isinstance(action, ScaleReplicaSet | PatchReplicaSet):
                 request = (
@@ -226,6 +217,8 @@ class Applier:
                 await self._send(apicalls.terminate_analysis_run(namespace, action), outcome)
             elif isinstance(action, TerminateExperiment):
                 await self._send(apicalls.terminate_experiment(namespace, action), outcome)
+            elif isinstance(action, DeleteExperiment):
+                await self._send(apicalls.delete_experiment(namespace, action), outcome)
             elif isinstance(action, SetTrafficWeight):
                 return await self._route_traffic(action, current, outcome)
             elif isinstance(action, EvictPod):
@@ -235,7 +228,9 @@ class Applier:
         except ApiError as error:
             if error.status != NOT_FOUND:
                 raise
-            if isinstance(action, TerminateAnalysisRun | TerminateExperiment | DeleteReplicaSet):
+            if isinstance(
+                action, TerminateAnalysisRun | TerminateExperiment | DeleteExperiment | DeleteReplicaSet
+            ):
                 return True  # already gone is what we wanted
             if isinstance(action, PatchRollout):
                 outcome.gone = True
@@ -257,6 +252,9 @@ class Applier:
             header_route=action.header_route,
             mirror_route=action.mirror_route,
             remove_managed_routes=action.remove_managed_routes,
+            extra=tuple(
+                traffic.Destination(d.service_name, d.pod_template_hash, d.weight) for d in action.extra
+            ),
         )
 
         async def send(request: traffic.Request) -> Any:
@@ -327,6 +325,53 @@ class Applier:
                 return False
             raise
         written.replica_sets.remember(project_replica_set(created))
+        return True
+
+    async def _create_experiment(
+        self,
+        action: CreateExperiment,
+        ro: RolloutView,
+        current: Mapping[str, Any],
+        written: Written,
+        outcome: Outcome,
+    ) -> bool:
+        """Read newRS and stableRS (their pod templates), build the Experiment, create it.
+
+        An existing Experiment of that name that this Rollout controls is the one a lost status
+        write left behind (reused, as Argo does); one it does not control, a step that cannot be
+        built from, or a create the API refuses stops the pass with the reason.
+        """
+        namespace = ro.namespace
+        try:
+            new_rs = await self._send(apicalls.get_replica_set(namespace, action.new_rs_name), outcome)
+            stable_rs = await self._send(apicalls.get_replica_set(namespace, action.stable_rs_name), outcome)
+        except ApiError as error:
+            if error.status != NOT_FOUND:
+                raise
+            outcome.replan = True  # the cache was stale: look again
+            return False
+        try:
+            manifest = experiment_manifest(current, action, new_rs, stable_rs)
+            created = await self._send(apicalls.create_experiment(namespace, manifest), outcome)
+        except ExperimentSpecError as error:
+            outcome.unsupported = Unsupported(
+                "ReconciliationError", f"Experiment {action.name} cannot be created: {error}"
+            )
+            return False
+        except ApiError as error:
+            if error.status == CONFLICT:
+                created = await self._send(apicalls.get_experiment(namespace, action.name), outcome)
+                if project_child(created).owner_uid == ro.uid:
+                    written.experiments.remember(project_child(created))
+                    return True
+                message = f"Experiment {action.name} already exists and is not owned by this Rollout"
+            elif 400 <= error.status < 500:
+                message = f"Experiment {action.name} cannot be created: {error.message or error}"
+            else:
+                raise
+            outcome.unsupported = Unsupported("ReconciliationError", message)
+            return False
+        written.experiments.remember(project_child(created))
         return True
 
     async def _already_exists(

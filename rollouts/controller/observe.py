@@ -4,8 +4,10 @@ kopf keeps the projections in its indexes, so what is held per object is decided
 ReplicaSet the planner's `ReplicaSetView` (counts, annotations, timestamps) plus its uid,
 resourceVersion, controller owner and a digest of its pod template — never the template itself,
 nor ``managedFields``; for a Service its selector and managed-by annotation; for an AnalysisRun
-or Experiment its phase and message. Every projection carries the ``resourceVersion`` so the
-shell can tell its own fresher writes from a watch that has not caught up (`writeback`).
+or Experiment its phase and message, and for an Experiment also its template Services (name,
+Service, pod hash: the experiment step's extra traffic destinations) and what pruning reads.
+Every projection carries the ``resourceVersion`` so the shell can tell its own fresher writes
+from a watch that has not caught up (`writeback`).
 
 `observe` turns those records into the planner's `Observed` for one Rollout: the ReplicaSets its
 controller reference claims, newRS found by the §3.2 fallbacks when no ReplicaSet carries the
@@ -24,7 +26,10 @@ from typing import Any
 from rollouts.controller.templates import ephemeral_metadata, template_digest
 from rollouts.hashes import pod_template_hash, step_hash
 from rollouts.planner.inputs import (
+    NEVER,
+    POD_HASH_LABEL,
     AnalysisRunView,
+    ExperimentTemplateView,
     ExperimentView,
     Observed,
     PodView,
@@ -87,13 +92,31 @@ class ServiceRecord:
 
 @dataclass(frozen=True)
 class ChildRecord:
-    """An AnalysisRun or Experiment: its phase is all a Rollout reacts to."""
+    """An AnalysisRun or Experiment: its phase is what a Rollout reacts to; an Experiment also
+    names its template Services (weighted by traffic routing) and what pruning reads."""
 
     name: str
     phase: str
     message: str
     resource_version: str
     owner_uid: str = ""
+    templates: tuple[ExperimentTemplateView, ...] = ()
+    pod_hash: str | None = None
+    created_at: datetime = NEVER
+    deleting: bool = False
+    terminating: bool = False
+
+    def experiment_view(self) -> ExperimentView:
+        return ExperimentView(
+            self.name,
+            self.phase,
+            self.message,
+            templates=self.templates,
+            pod_hash=self.pod_hash,
+            created_at=self.created_at,
+            deleting=self.deleting,
+            terminating=self.terminating,
+        )
 
 
 def controller_owner(metadata: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -162,12 +185,26 @@ def project_child(body: Mapping[str, Any]) -> ChildRecord:
     metadata = as_mapping(body.get("metadata"))
     status = as_mapping(body.get("status"))
     owner = _rollout_owner(metadata)
+    labels = as_mapping(metadata.get("labels"))
+    pod_hash = labels.get(POD_HASH_LABEL)
     return ChildRecord(
         name=as_str(metadata.get("name")),
         phase=as_str(status.get("phase")),
         message=as_str(status.get("message")),
         resource_version=as_str(metadata.get("resourceVersion")),
         owner_uid=as_str(owner.get("uid")) if owner is not None else "",
+        templates=tuple(
+            ExperimentTemplateView(
+                as_str(entry.get("name")),
+                as_str(entry.get("serviceName")),
+                as_str(entry.get("podTemplateHash")),
+            )
+            for entry in map(as_mapping, as_list(status.get("templateStatuses")))
+        ),
+        pod_hash=pod_hash if isinstance(pod_hash, str) else None,
+        created_at=parse_time(metadata.get("creationTimestamp")) or NEVER,
+        deleting=bool(metadata.get("deletionTimestamp")),
+        terminating=as_mapping(body.get("spec")).get("terminate") is True,
     )
 
 
@@ -288,9 +325,7 @@ def observe(
         analysis_runs={
             r.name: AnalysisRunView(r.name, r.phase, r.message) for r in runs if r.owner_uid == ro.uid
         },
-        experiments={
-            e.name: ExperimentView(e.name, e.phase, e.message) for e in experiments if e.owner_uid == ro.uid
-        },
+        experiments={e.name: e.experiment_view() for e in experiments if e.owner_uid == ro.uid},
         pods=pods,
     )
 

@@ -8,7 +8,7 @@ send, so the CLI, the dashboard and the tests share them.
 
 Module map, one concern each (as Argo's Go code is organised): `inputs` (views of the objects),
 `units` (IntOrString and durations), `steps`, `replicas`, `weights`, `scaledown`, `replicasets`,
-`restart`, `runs`, `workload` (decisions), `pause`, `conditions`, `phase`, `status` (the status
+`restart`, `runs`, `experiments`, `workload` (decisions), `pause`, `conditions`, `phase`, `status` (the status
 write), `validation`, `context` and `prelude` (one pass), `canary` and `bluegreen` (the
 pipelines), `operations`, `actions` (the output).
 """
@@ -24,9 +24,11 @@ from rollouts.planner.actions import (
     CreateAnalysisRun,
     CreateExperiment,
     CreateReplicaSet,
+    DeleteExperiment,
     DeleteReplicaSet,
     EmitEvent,
     EvictPod,
+    ExperimentDestination,
     PatchReplicaSet,
     PatchRollout,
     Plan,
@@ -59,9 +61,11 @@ __all__ = [
     "CreateAnalysisRun",
     "CreateExperiment",
     "CreateReplicaSet",
+    "DeleteExperiment",
     "DeleteReplicaSet",
     "EmitEvent",
     "EvictPod",
+    "ExperimentDestination",
     "ExperimentView",
     "Observed",
     "PatchReplicaSet",

@@ -20,9 +20,11 @@ __all__ = [
     "CreateAnalysisRun",
     "CreateExperiment",
     "CreateReplicaSet",
+    "DeleteExperiment",
     "DeleteReplicaSet",
     "EmitEvent",
     "EvictPod",
+    "ExperimentDestination",
     "PatchReplicaSet",
     "PatchRollout",
     "Plan",
@@ -106,9 +108,19 @@ class SetServiceSelector:
 
 
 @dataclass(frozen=True)
+class ExperimentDestination:
+    """An experiment template's Service as an extra weighted destination (§3.6)."""
+
+    service_name: str
+    pod_template_hash: str
+    weight: int
+
+
+@dataclass(frozen=True)
 class SetTrafficWeight:
-    """Seam for the `traffic` package: route ``weight`` of ``max_weight`` to the canary hash, and
-    apply the pass's managed-route instructions (`routes.route_instructions`)."""
+    """Seam for the `traffic` package: route ``weight`` of ``max_weight`` to the canary hash, the
+    ``extra`` experiment destinations their weights, stable the rest, and apply the pass's
+    managed-route instructions (`routes.route_instructions`)."""
 
     weight: int
     canary_hash: str
@@ -117,6 +129,7 @@ class SetTrafficWeight:
     header_route: Mapping[str, Any] | None = None
     mirror_route: Mapping[str, Any] | None = None
     remove_managed_routes: bool = False
+    extra: tuple[ExperimentDestination, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,7 +156,9 @@ class TerminateAnalysisRun:
 
 @dataclass(frozen=True)
 class CreateExperiment:
-    """Seam for the experiment controller: create the step's Experiment (§3.10)."""
+    """Create the step's Experiment (§3.10), built by `experiments.experiment_manifest` from the
+    pod templates of the two ReplicaSets named here (the shell reads them: the planner's views
+    keep no templates)."""
 
     name: str
     step_index: int
@@ -151,10 +166,19 @@ class CreateExperiment:
     pod_hash: str
     stable_hash: str
     revision: int
+    new_rs_name: str = ""
+    stable_rs_name: str = ""
 
 
 @dataclass(frozen=True)
 class TerminateExperiment:
+    name: str
+
+
+@dataclass(frozen=True)
+class DeleteExperiment:
+    """Delete a finished Experiment beyond the history limits or whose ReplicaSet is gone (§3.10)."""
+
     name: str
 
 
@@ -204,6 +228,7 @@ Action = (
     | TerminateAnalysisRun
     | CreateExperiment
     | TerminateExperiment
+    | DeleteExperiment
     | EvictPod
     | ScaleWorkload
     | EmitEvent

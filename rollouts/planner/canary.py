@@ -8,11 +8,12 @@ A template or step change short-circuits everything: the status is reset (step 0
 abort cleared) and nothing is scaled in that pass — which is also how a brand-new Rollout starts,
 since its step hash is still empty. Going back to the stable template skips the steps.
 
-Seams for later issues, each planned here and executed elsewhere: `SetTrafficWeight` (routers in
-`traffic`), `CreateAnalysisRun` (run specs in `analysis`), `CreateExperiment`. Not planned yet:
-in-place ephemeral-metadata updates of existing ReplicaSets (§3.17), experiment traffic weights,
-ALB weight verification and step plugins (§3.22); a Rollout using them is still planned, those
-parts are simply not acted on.
+Seams, each planned here and executed elsewhere: `SetTrafficWeight` (routers in `traffic`, with
+the experiment step's template Services as extra destinations), `CreateAnalysisRun` (run specs
+in `analysis`), `CreateExperiment` (the object built by `experiments` from the ReplicaSets the
+shell reads). Not planned yet: in-place ephemeral-metadata updates of existing ReplicaSets
+(§3.17), ALB weight verification and step plugins (§3.22); a Rollout using them is still
+planned, those parts are simply not acted on.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, Final
 
 from rollouts.planner.actions import DeleteReplicaSet, Plan, SetTrafficWeight
 from rollouts.planner.context import PassContext
+from rollouts.planner.experiments import experiment_destinations
 from rollouts.planner.inputs import (
     Observed,
     ReplicaSetView,
@@ -43,7 +45,7 @@ from rollouts.planner.replicas import (
 from rollouts.planner.replicasets import ensure_new_rs
 from rollouts.planner.restart import reconcile_restart
 from rollouts.planner.routes import route_instructions
-from rollouts.planner.runs import reconcile_canary_analysis, reconcile_experiment
+from rollouts.planner.runs import current_experiment, reconcile_canary_analysis, reconcile_experiment
 from rollouts.planner.scaledown import (
     canary_old_rs_decisions,
     is_referenced,
@@ -60,7 +62,7 @@ from rollouts.planner.steps import (
     step_kind,
 )
 from rollouts.planner.units import surge_and_unavailable
-from rollouts.planner.weights import desired_weight, weight_status, weight_update_message, weights_changed
+from rollouts.planner.weights import weight_choice, weight_status, weight_update_message, weights_changed
 
 __all__ = ["plan_canary"]
 
@@ -243,13 +245,16 @@ def _reconcile_traffic(ctx: PassContext) -> Mapping[str, Any] | None:
     if not _traffic_routed(ctx):
         ctx.status["canary"].pop("weights", None)
         return None
-    weight = desired_weight(
+    choice = weight_choice(
         ro,
         new_rs=ctx.new_rs,
         stable_rs=ctx.stable_rs,
         aborted=ctx.pause.aborted,
         at_desired_counts=_at_desired_counts(ctx, None),
     )
+    weight = choice.weight
+    step, _ = current_step(ro.steps, ro.current_step_index)
+    extra = experiment_destinations(step or {}, current_experiment(ctx)) if choice.with_experiment else ()
     if ctx.pause.aborted and (weight == 0 or not ro.dynamic_stable_scale):
         # require_available=False: stable pods may all be unready behind readiness gates (upstream #2507)
         ctx.point_service(str(_canary(ctx).get("canaryService", "")), ctx.stable_rs, require_available=False)
@@ -265,9 +270,10 @@ def _reconcile_traffic(ctx: PassContext) -> Mapping[str, Any] | None:
             header_route=routes.header_route,
             mirror_route=routes.mirror_route,
             remove_managed_routes=routes.remove_managed_routes,
+            extra=extra,
         )
     )
-    new_weights = weight_status(ro, weight, canary_hash, stable_hash)
+    new_weights = weight_status(ro, weight, canary_hash, stable_hash, extra)
     previous = ro.recorded_weights
     if weights_changed(previous, new_weights):
         ctx.event("TrafficWeightUpdated", weight_update_message(previous, new_weights))

@@ -26,11 +26,13 @@ __all__ = [
     "DEFAULT_PROGRESS_DEADLINE_SECONDS",
     "DEFAULT_REVISION_HISTORY_LIMIT",
     "DESIRED_REPLICAS_ANNOTATION",
+    "NEVER",
     "POD_HASH_LABEL",
     "REVISION_ANNOTATION",
     "REVISION_HISTORY_ANNOTATION",
     "SCALE_DOWN_DEADLINE_ANNOTATION",
     "AnalysisRunView",
+    "ExperimentTemplateView",
     "ExperimentView",
     "Observed",
     "PodView",
@@ -53,6 +55,8 @@ DESIRED_REPLICAS_ANNOTATION: Final = "rollout.argoproj.io/desired-replicas"
 SCALE_DOWN_DEADLINE_ANNOTATION: Final = "scale-down-deadline"  # no domain prefix (§14.15)
 EXPERIMENT_NAME_ANNOTATION: Final = "experiment.argoproj.io/name"
 
+NEVER: Final = datetime.min.replace(tzinfo=UTC)
+"""The creation time of an object whose ``creationTimestamp`` is missing (sorts first)."""
 DEFAULT_PROGRESS_DEADLINE_SECONDS: Final = 600
 DEFAULT_REVISION_HISTORY_LIMIT: Final = 10
 DEFAULT_MAX_TRAFFIC_WEIGHT: Final = 100
@@ -381,12 +385,29 @@ class AnalysisRunView:
 
 
 @dataclass(frozen=True)
+class ExperimentTemplateView:
+    """One ``status.templateStatuses[]`` entry: where an experiment template's traffic goes (§3.6)."""
+
+    name: str
+    service_name: str = ""
+    pod_template_hash: str = ""
+
+
+@dataclass(frozen=True)
 class ExperimentView:
-    """An owned Experiment: enough to react to its phase (§3.10)."""
+    """An owned Experiment: its phase to react to (§3.10), its template Services to weight (§3.6),
+    and what pruning reads (pod-hash label, age, deletion)."""
 
     name: str
     phase: str = ""
     message: str = ""
+    templates: tuple[ExperimentTemplateView, ...] = ()
+    pod_hash: str | None = None
+    """The ``rollouts-pod-template-hash`` label; ``None`` when the label is absent."""
+    created_at: datetime = NEVER
+    deleting: bool = False
+    terminating: bool = False
+    """``spec.terminate`` is already set: terminating it again would be a wasted write."""
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,13 @@ from typing import Any, Final
 from rollouts.planner.actions import (
     CreateAnalysisRun,
     CreateExperiment,
+    DeleteExperiment,
     TerminateAnalysisRun,
     TerminateExperiment,
 )
 from rollouts.planner.context import PassContext
-from rollouts.planner.inputs import AnalysisRunView, as_int, as_list, as_mapping, as_str
+from rollouts.planner.experiments import experiments_to_delete, run_history_limits
+from rollouts.planner.inputs import AnalysisRunView, ExperimentView, as_int, as_list, as_mapping, as_str
 from rollouts.planner.pause import (
     BLUE_GREEN_PAUSE,
     CANARY_PAUSE_STEP,
@@ -36,6 +38,7 @@ from rollouts.planner.steps import current_step, step_kind
 
 __all__ = [
     "create_run",
+    "current_experiment",
     "react_to_run",
     "reconcile_canary_analysis",
     "reconcile_experiment",
@@ -189,40 +192,79 @@ def _background_run(ctx: PassContext, current: AnalysisRunView | None) -> Analys
     return create_run(ctx, "Background", base, analysis, None)
 
 
-def reconcile_experiment(ctx: PassContext, canary_status: dict[str, Any]) -> str:
-    """The experiment step (§3.10); returns the current Experiment's phase ('' if none)."""
+def current_experiment(ctx: PassContext) -> ExperimentView | None:
+    """The Experiment ``status.canary.currentExperiment`` names, if the shell observed it."""
+    name = as_str(as_mapping(ctx.ro.status.get("canary")).get("currentExperiment"))
+    return ctx.observed.experiments.get(name) if name else None
+
+
+def _terminate_experiment(ctx: PassContext, experiment: ExperimentView | None) -> None:
+    if experiment is not None and not experiment.terminating and experiment.phase not in COMPLETED_PHASES:
+        ctx.actions.append(TerminateExperiment(experiment.name))
+
+
+def _step_experiment(ctx: PassContext, index: int, step: Mapping[str, Any]) -> ExperimentView | None:
+    """The step's Experiment: an unfinished one already named ``<base>[-N]`` is ours from an
+    earlier pass whose status write was lost (Argo's collision handling reuses it); otherwise a
+    new one under the first free name. ``None`` while stableRS or newRS does not exist yet."""
     ro = ctx.ro
-    name = as_str(as_mapping(ro.status.get("canary")).get("currentExperiment"))
-    current = ctx.observed.experiments.get(name) if name else None
+    if ctx.stable_rs is None or ctx.new_rs is None:
+        return None
+    base = f"{ro.name}-{ctx.current_pod_hash}-{ctx.revision}-{index}"
+    name, suffix = base, 0
+    while (existing := ctx.observed.experiments.get(name)) is not None:
+        if existing.phase not in COMPLETED_PHASES and not existing.terminating:
+            return existing
+        suffix += 1
+        name = f"{base}-{suffix}"
+    ctx.actions.append(
+        CreateExperiment(
+            name,
+            index,
+            as_mapping(step.get("experiment")),
+            ctx.current_pod_hash,
+            ctx.stable_rs.pod_hash,
+            ctx.revision,
+            new_rs_name=ctx.new_rs.name,
+            stable_rs_name=ctx.stable_rs.name,
+        )
+    )
+    ctx.event("ExperimentCreated", f"Created Experiment '{name}'")
+    return ExperimentView(name)
+
+
+def reconcile_experiment(ctx: PassContext, canary_status: dict[str, Any]) -> str:
+    """The experiment step (§3.10); returns the current Experiment's phase ('' if none).
+
+    As Argo's ``reconcileExperiments``: on abort or promote-full every unfinished Experiment is
+    terminated; while an inconclusive analysis holds the rollout nothing changes; otherwise the
+    step's Experiment is created or reacted to, every other unfinished one is terminated, and
+    finished ones are pruned (`experiments.experiments_to_delete`).
+    """
+    ro = ctx.ro
+    current = current_experiment(ctx)
     step, index = current_step(ro.steps, ro.current_step_index)
     on_experiment_step = step is not None and index is not None and step_kind(step) == "experiment"
-    if ctx.pause.aborted or ro.promote_full or not on_experiment_step:
-        if current is not None and current.phase not in COMPLETED_PHASES:
-            ctx.actions.append(TerminateExperiment(current.name))
+    if ctx.pause.aborted or ro.promote_full:
+        for experiment in ctx.observed.experiments.values():
+            _terminate_experiment(ctx, experiment)
         canary_status.pop("currentExperiment", None)
         return ""
-    assert step is not None and index is not None  # narrowed by on_experiment_step
+    if ro.pause_condition(INCONCLUSIVE_ANALYSIS) is not None:
+        if current is not None:
+            canary_status["currentExperiment"] = current.name
+        return current.phase if current is not None and on_experiment_step else ""
+    if step is not None and index is not None and on_experiment_step:
+        current = current or _step_experiment(ctx, index, step)
+    else:
+        current = None
+    others = [e for e in ctx.observed.experiments.values() if current is None or e.name != current.name]
+    for experiment in others:
+        _terminate_experiment(ctx, experiment)
+    for experiment in experiments_to_delete(others, ctx.all_rss, *run_history_limits(ro)):
+        ctx.actions.append(DeleteExperiment(experiment.name))
     if current is None:
-        if ctx.stable_rs is None:
-            return ""
-        base = f"{ro.name}-{ctx.current_pod_hash}-{ctx.revision}-{index}"
-        taken = set(ctx.observed.experiments)
-        experiment_name, suffix = base, 0
-        while experiment_name in taken:
-            suffix += 1
-            experiment_name = f"{base}-{suffix}"
-        ctx.actions.append(
-            CreateExperiment(
-                experiment_name,
-                index,
-                as_mapping(step.get("experiment")),
-                ctx.current_pod_hash,
-                ctx.stable_rs.pod_hash,
-                ctx.revision,
-            )
-        )
-        ctx.event("ExperimentCreated", f"Created Experiment '{experiment_name}'")
-        canary_status["currentExperiment"] = experiment_name
+        canary_status.pop("currentExperiment", None)
         return ""
     if current.phase == "Inconclusive":
         ctx.pause.add.append(INCONCLUSIVE_EXPERIMENT)

@@ -21,12 +21,14 @@ from rollouts.planner.actions import (
     CreateAnalysisRun,
     CreateExperiment,
     CreateReplicaSet,
+    DeleteExperiment,
     DeleteReplicaSet,
     PatchReplicaSet,
     PatchRollout,
     Plan,
     ScaleReplicaSet,
     SetServiceSelector,
+    TerminateExperiment,
 )
 from rollouts.planner.inputs import (
     POD_HASH_LABEL,
@@ -178,7 +180,13 @@ class World:
         elif isinstance(action, CreateAnalysisRun):
             self.analysis_runs[action.name] = AnalysisRunView(action.name)
         elif isinstance(action, CreateExperiment):
-            self.experiments[action.name] = ExperimentView(action.name)
+            self.experiments[action.name] = ExperimentView(
+                action.name, pod_hash=action.pod_hash, created_at=self.now
+            )
+        elif isinstance(action, TerminateExperiment):
+            self.experiments[action.name] = replace(self.experiments[action.name], terminating=True)
+        elif isinstance(action, DeleteExperiment):
+            del self.experiments[action.name]
         elif isinstance(action, SetServiceSelector):
             service = self.services[action.service]
             selector = {**service.selector, POD_HASH_LABEL: action.pod_hash}

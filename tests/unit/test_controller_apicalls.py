@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rollouts.controller import apicalls
-from rollouts.controller.apply import unsupported_reason
 from rollouts.planner import (
-    CreateAnalysisRun,
-    CreateExperiment,
+    DeleteExperiment,
     DeleteReplicaSet,
     EvictPod,
     PatchReplicaSet,
@@ -16,7 +14,6 @@ from rollouts.planner import (
     ScaleReplicaSet,
     ScaleWorkload,
     SetServiceSelector,
-    SetTrafficWeight,
     TerminateAnalysisRun,
     TerminateExperiment,
 )
@@ -160,9 +157,20 @@ def test_pods_are_listed_by_the_rollout_selector() -> None:
     assert not request.is_write
 
 
-def test_actions_of_later_issues_are_reported_not_faked() -> None:
-    assert unsupported_reason(SetTrafficWeight(20, "a", "b")) is None  # the traffic routers take it
-    assert unsupported_reason(CreateAnalysisRun("web-abc-2-1", "Step", {}, "abc", 2, 1)) is None
-    experiment = unsupported_reason(CreateExperiment("web-abc-2-1", 1, {}, "abc", "def", 2))
-    assert experiment is not None and experiment.reason == "ReconciliationError"
-    assert unsupported_reason(EvictPod("p")) is None
+def test_experiments_are_created_read_and_deleted_in_the_rollout_namespace() -> None:
+    manifest = {"metadata": {"name": "web-abc-2-1"}, "spec": {"templates": []}}
+    create = apicalls.create_experiment("prod", manifest)
+    assert (create.method, create.path) == ("POST", "/apis/argoproj.io/v1alpha1/namespaces/prod/experiments")
+    assert (create.resource, create.name, create.body) == ("experiments", "web-abc-2-1", manifest)
+    assert create.params == {"fieldManager": "rollouts-controller"}
+    read = apicalls.get_experiment("prod", "web-abc-2-1")
+    assert (read.method, read.path, read.is_write) == (
+        "GET",
+        "/apis/argoproj.io/v1alpha1/namespaces/prod/experiments/web-abc-2-1",
+        False,
+    )
+    delete = apicalls.delete_experiment("prod", DeleteExperiment("web-abc-2-1"))
+    assert (delete.method, delete.path) == ("DELETE", read.path)
+    assert delete.body["propagationPolicy"] == "Background"
+    rs = apicalls.get_replica_set("prod", "web-abc")
+    assert (rs.method, rs.path) == ("GET", "/apis/apps/v1/namespaces/prod/replicasets/web-abc")
