@@ -205,6 +205,22 @@ def output_value(name: str, status: Mapping[str, Any]) -> dict[str, Any]:
     return {**entrypoint, **_parameters(status.get("outputs"))}
 
 
+def _failed_step(status: Mapping[str, Any]) -> str | None:
+    """``<step>: <message>`` of the last pod that failed, which says more than ``child 'x' failed``."""
+    nodes = status.get("nodes")
+    failed = [
+        node
+        for node in (nodes.values() if isinstance(nodes, Mapping) else [])
+        if isinstance(node, Mapping)
+        and node.get("type") == "Pod"
+        and node.get("phase") in ("Failed", "Error")
+    ]
+    if not failed:
+        return None
+    last = max(failed, key=lambda node: str(node.get("finishedAt") or ""))
+    return f"{last.get('displayName') or last.get('name')}: {last.get('message') or last.get('phase')}"
+
+
 def run_verdict(metric: Metric, workflow_run: Mapping[str, Any]) -> tuple[AnalysisPhase, str, str] | None:
     """``(phase, message, value)`` once the workflow has a final phase, else None."""
     metadata = workflow_run.get("metadata") or {}
@@ -220,8 +236,8 @@ def run_verdict(metric: Metric, workflow_run: Mapping[str, Any]) -> tuple[Analys
     if len(value) > MAX_VALUE_CHARS:
         value = value[:MAX_VALUE_CHARS] + "…(truncated)"
     if phase in ("Failed", "Error"):
-        detail = status.get("message")
-        message = f"workflow {name} {phase}" + (f": {detail}" if detail else "")
+        details = [str(part) for part in (status.get("message"), _failed_step(status)) if part]
+        message = f"workflow {name} {phase}" + (f": {'; '.join(details)}" if details else "")
         return AnalysisPhase(phase), message, value
     verdict = evaluate_result(metric, result)
     return verdict.phase, verdict.error or "", value

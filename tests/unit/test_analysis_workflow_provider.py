@@ -371,3 +371,28 @@ def test_failed_and_error_workflows_carry_the_workflow_message() -> None:
 def test_a_huge_value_is_truncated() -> None:
     verdict = run_verdict(inline(), workflow_run("Succeeded", outputs=parameters(blob="x" * 20000)))
     assert verdict is not None and verdict[2].endswith("…(truncated)") and len(verdict[2]) < 9000
+
+
+def test_a_failed_workflow_names_its_last_failed_step() -> None:
+    nodes = {
+        "a": {
+            "type": "Pod",
+            "displayName": "health(0)",
+            "phase": "Failed",
+            "message": "exit 1",
+            "finishedAt": "t1",
+        },
+        "b": {
+            "type": "Pod",
+            "displayName": "health(1)",
+            "phase": "Failed",
+            "message": "exit 2",
+            "finishedAt": "t2",
+        },
+        "c": {"type": "Retry", "displayName": "health", "phase": "Failed", "message": "No more retries left"},
+        "d": {"type": "Pod", "displayName": "homepage", "phase": "Succeeded", "finishedAt": "t3"},
+        "e": "garbage",
+    }
+    verdict = run_verdict(inline(), workflow_run("Failed", "child 'c' failed", nodes=nodes))
+    assert verdict is not None
+    assert verdict[1] == "workflow smoke-1 Failed: child 'c' failed; health(1): exit 2"
