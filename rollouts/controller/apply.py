@@ -72,7 +72,7 @@ from rollouts.planner.experiments import ExperimentSpecError, experiment_manifes
 from rollouts.planner.inputs import RolloutView, as_int, as_mapping, as_str
 from rollouts.planner.status import create_error_plan
 
-__all__ = ["Applier", "Outcome", "Unsupported", "Written"]
+__all__ = ["Applier", "Outcome", "Unsupported", "Written", "traffic_intent"]
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,19 @@ class Outcome:
     status_written: bool = False
     gone: bool = False
     unsupported: Unsupported | None = None
+
+
+def traffic_intent(action: SetTrafficWeight) -> traffic.Intent:
+    """The routers' input for a planned `SetTrafficWeight` (experiment destinations included)."""
+    return traffic.Intent(
+        weight=action.weight,
+        canary_hash=action.canary_hash,
+        stable_hash=action.stable_hash,
+        extra=tuple(traffic.Destination(d.service_name, d.pod_template_hash, d.weight) for d in action.extra),
+        header_route=action.header_route,
+        mirror_route=action.mirror_route,
+        remove_managed_routes=action.remove_managed_routes,
+    )
 
 
 class Applier:
@@ -245,17 +258,7 @@ class Applier:
     ) -> bool:
         """The `traffic` routers bring the routing objects to the action's weight and routes
         (§3.6); one that cannot stops the pass with Argo's ``TrafficRoutingError``."""
-        intent = traffic.Intent(
-            weight=action.weight,
-            canary_hash=action.canary_hash,
-            stable_hash=action.stable_hash,
-            header_route=action.header_route,
-            mirror_route=action.mirror_route,
-            remove_managed_routes=action.remove_managed_routes,
-            extra=tuple(
-                traffic.Destination(d.service_name, d.pod_template_hash, d.weight) for d in action.extra
-            ),
-        )
+        intent = traffic_intent(action)
 
         async def send(request: traffic.Request) -> Any:
             params = {"fieldManager": FIELD_MANAGER} if request.is_write else {}
