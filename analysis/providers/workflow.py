@@ -17,6 +17,12 @@ other text stays a string.
 
 The spec is checked with the engine's own validation before anything is created, so a broken
 workflow is an Error measurement listing every problem rather than a run that fails later.
+
+``executor: argo`` delegates to a real Argo Workflows: the same object (name, labels, owner,
+spec) is created as an ``argoproj.io`` ``Workflow``, whose status has the same shape, so the
+verdict and the value are read the same way. Our validation is skipped there (Argo runs
+template types our engine does not, and validates itself); a cluster without Argo's CRDs makes
+an Error measurement saying so.
 Every decision (name, spec, manifest, verdict, value) is a pure function below;
 `WorkflowProvider` only sends the requests, and turns every failure into an Error measurement.
 """
@@ -50,11 +56,13 @@ from analysis.providers.job import (
 from analysis.providers.job import (
     _finished as finished_measurement,  # the same end of an asynchronous measurement
 )
+from analysis.workflows.delegate import ARGO_GROUP, ARGO_PLURAL, ARGO_VERSION
 from analysis.workflows.spec import Workflow
 from analysis.workflows.status import GROUP, KIND, VERSION
 from analysis.workflows.validation import workflow_problems
 
 __all__ = [
+    "WORKFLOW_EXECUTOR_KEY",
     "WORKFLOW_NAMESPACE_KEY",
     "WORKFLOW_NAME_KEY",
     "WorkflowProvider",
@@ -69,7 +77,14 @@ __all__ = [
 
 WORKFLOW_NAME_KEY: Final = "workflow-name"
 WORKFLOW_NAMESPACE_KEY: Final = "workflow-namespace"
+WORKFLOW_EXECUTOR_KEY: Final = "workflow-executor"
 RUNS_PATH: Final = f"/apis/{GROUP}/{VERSION}/namespaces/{{namespace}}/workflowruns"
+ARGO_PATH: Final = f"/apis/{ARGO_GROUP}/{ARGO_VERSION}/namespaces/{{namespace}}/{ARGO_PLURAL}"
+ARGO: Final = "argo"
+ARGO_MISSING: Final = (
+    "executor argo: the cluster does not serve argoproj.io/v1alpha1 workflows "
+    "(Argo Workflows is not installed); leave executor out to use our engine"
+)
 TEMPLATES_PATH: Final = "/apis/argoproj.io/v1alpha1/namespaces/{namespace}/workflowtemplates/{name}"
 CLUSTER_TEMPLATES_PATH: Final = "/apis/argoproj.io/v1alpha1/clusterworkflowtemplates/{name}"
 _NOT_DNS: Final = re.compile(r"[^a-z0-9-]+")
@@ -144,8 +159,12 @@ def spec_problems(name: str, spec: Mapping[str, Any]) -> list[str]:
 def workflow_run_manifest(
     run: RunIdentity, metric: Metric, name: str, spec: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The WorkflowRun to create: our labels/annotations (as on Jobs), the run as owner."""
-    metadata = _provider(metric).metadata
+    """The object to create: our labels/annotations (as on Jobs), the run as owner.
+
+    A WorkflowRun for our engine; with ``executor: argo`` a real Argo ``Workflow`` instead.
+    """
+    workflow = _provider(metric)
+    metadata = workflow.metadata
     labels = {**(metadata.labels or {} if metadata else {}), RUN_UID_LABEL: run.uid}
     annotations = {
         **(metadata.annotations or {} if metadata else {}),
@@ -161,9 +180,10 @@ def workflow_run_manifest(
         "controller": True,
         "blockOwnerDeletion": True,
     }
+    argo = workflow.executor == ARGO
     return {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": KIND,
+        "apiVersion": f"{ARGO_GROUP}/{ARGO_VERSION}" if argo else f"{GROUP}/{VERSION}",
+        "kind": "Workflow" if argo else KIND,
         "metadata": {
             "name": name,
             "namespace": run.namespace,
@@ -253,36 +273,55 @@ class WorkflowProvider(JobProvider):
 
     The bookkeeping of the objects it creates is the Job provider's (a retried create that
     finds its own object, retention clean-up by metric annotation), pointed at WorkflowRuns of
-    the AnalysisRun's namespace; measuring, resuming and terminating are its own.
+    the AnalysisRun's namespace, or at Argo's Workflows for ``executor: argo`` (a shallow copy
+    of the provider aimed at the other path); measuring, resuming and terminating are its own.
     """
 
     type = "Workflow"
 
+    executor: str | None = None
+    """The executor of the metric at hand; ``_jobs`` (the Job provider's path hook) follows it."""
+
     def _jobs(self, namespace: str) -> str:
-        return RUNS_PATH.format(namespace=namespace)
+        return (ARGO_PATH if self.executor == ARGO else RUNS_PATH).format(namespace=namespace)
+
+    def _for(self, executor: str | None) -> WorkflowProvider:
+        """This provider aimed at WorkflowRuns (our engine) or at Argo's Workflows."""
+        aimed = copy.copy(self)
+        aimed.executor = executor
+        return aimed
 
     async def measure(self, metric: Metric) -> Measurement:
+        executor = _provider(metric).executor if metric.provider.workflow is not None else None
+        return await self._for(executor)._measure(metric)
+
+    async def _measure(self, metric: Metric) -> Measurement:
         started = self.clock()
         name = workflow_run_name(self.run, metric.name, self.results.get(metric.name))
         try:
             spec = workflow_spec(metric, await self._template_spec(metric))
-            problems = spec_problems(name, spec)
+            problems = [] if self.executor == ARGO else spec_problems(name, spec)
             if problems:
                 raise WorkflowSpecError("invalid workflow: " + "; ".join(problems))
             manifest = workflow_run_manifest(self.run, metric, name, spec)
             try:
                 await self.api.call("POST", self._jobs(self.namespace), body=manifest)
             except ApiCallError as error:
+                if error.status == 404 and self.executor == ARGO:
+                    raise WorkflowSpecError(ARGO_MISSING) from None
                 if error.status != 409 or not await self._ours(name):
                     raise
         except WorkflowSpecError as error:
             return error_measurement(f"workflow {name}: {error}", started, self.clock())
         except ApiCallError as error:
             return error_measurement(f"workflow {name} could not be created: {error}", started, self.clock())
+        metadata = {WORKFLOW_NAME_KEY: name, WORKFLOW_NAMESPACE_KEY: self.namespace}
+        if self.executor == ARGO:
+            metadata[WORKFLOW_EXECUTOR_KEY] = ARGO
         return Measurement(
             phase=str(AnalysisPhase.RUNNING),
             started_at=format_time(started),
-            metadata={WORKFLOW_NAME_KEY: name, WORKFLOW_NAMESPACE_KEY: self.namespace},
+            metadata=metadata,
             resume_at=format_time(started + FIRST_CHECK),
         )
 
@@ -308,7 +347,17 @@ class WorkflowProvider(JobProvider):
         metadata = measurement.metadata or {}
         return metadata.get(WORKFLOW_NAME_KEY, ""), metadata.get(WORKFLOW_NAMESPACE_KEY, self.namespace)
 
+    def _of(self, measurement: Measurement) -> WorkflowProvider:
+        """Aimed where the measurement's workflow was created (recorded in its metadata)."""
+        return self._for((measurement.metadata or {}).get(WORKFLOW_EXECUTOR_KEY))
+
     async def resume(self, metric: Metric, measurement: Measurement) -> Measurement:
+        return await self._of(measurement)._resume(metric, measurement)
+
+    async def terminate(self, metric: Metric, measurement: Measurement) -> Measurement:
+        return await self._of(measurement)._terminate(metric, measurement)
+
+    async def _resume(self, metric: Metric, measurement: Measurement) -> Measurement:
         name, namespace = self._where(measurement)
         now = self.clock()
         try:
@@ -322,7 +371,7 @@ class WorkflowProvider(JobProvider):
         phase, message, value = verdict
         return finished_measurement(measurement.model_copy(update={"value": value}), phase, message, now)
 
-    async def terminate(self, metric: Metric, measurement: Measurement) -> Measurement:
+    async def _terminate(self, metric: Metric, measurement: Measurement) -> Measurement:
         name, namespace = self._where(measurement)
         now = self.clock()
         try:
@@ -337,3 +386,12 @@ class WorkflowProvider(JobProvider):
                 message = f"workflow {name} could not be terminated: {error}"
                 return finished_measurement(measurement, AnalysisPhase.ERROR, message, now)
         return finished_measurement(measurement, AnalysisPhase.INCONCLUSIVE, "", now)
+
+    async def garbage_collect(self, metric_name: str, keep: int) -> None:
+        """Collect the metric's old WorkflowRuns, then its old Argo Workflows (if Argo is served)."""
+        await JobProvider.garbage_collect(self._for(None), metric_name, keep)
+        try:
+            await JobProvider.garbage_collect(self._for(ARGO), metric_name, keep)
+        except ApiCallError as error:
+            if error.status != 404:
+                raise

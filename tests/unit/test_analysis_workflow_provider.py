@@ -16,9 +16,10 @@ import pytest
 
 from analysis.composition import CompositionError, resolve_metric
 from analysis.controller.api import ApiCallError
-from analysis.models import AnalysisPhase, Argument, Metric, MetricResult
+from analysis.models import AnalysisPhase, Argument, Measurement, Metric, MetricResult
 from analysis.providers.job import METRIC_NAME_ANNOTATION, RUN_UID_LABEL, RunIdentity
 from analysis.providers.workflow import (
+    WORKFLOW_EXECUTOR_KEY,
     WORKFLOW_NAME_KEY,
     WorkflowProvider,
     WorkflowSpecError,
@@ -192,10 +193,13 @@ def test_a_spec_of_the_wrong_shape_names_the_field() -> None:
 
 
 class _NoApi:
-    """An API that answers nothing: the invalid spec must be refused before any request."""
+    """An API that answers every request with an error (599 unless told otherwise)."""
+
+    def __init__(self, status: int = 599) -> None:
+        self.status = status
 
     async def call(self, method: str, path: str, **_: Any) -> Any:
-        raise ApiCallError(599, f"unexpected {method} {path}")
+        raise ApiCallError(self.status, f"unexpected {method} {path}")
 
 
 def test_an_invalid_inline_spec_is_an_error_measurement_and_nothing_is_created() -> None:
@@ -396,3 +400,43 @@ def test_a_failed_workflow_names_its_last_failed_step() -> None:
     verdict = run_verdict(inline(), workflow_run("Failed", "child 'c' failed", nodes=nodes))
     assert verdict is not None
     assert verdict[1] == "workflow smoke-1 Failed: child 'c' failed; health(1): exit 2"
+
+
+# -- delegation to Argo Workflows -------------------------------------------------------------------
+
+
+def test_the_argo_executor_creates_an_argo_workflow() -> None:
+    metric = inline({"executor": "argo"})
+    manifest = workflow_run_manifest(RUN, metric, "smoke-1", workflow_spec(metric))
+    assert (manifest["apiVersion"], manifest["kind"]) == ("argoproj.io/v1alpha1", "Workflow")
+    assert manifest["metadata"]["labels"] == {RUN_UID_LABEL: RUN.uid}
+    assert manifest["metadata"]["ownerReferences"][0]["uid"] == RUN.uid
+
+
+def test_an_unknown_executor_is_refused_by_the_model() -> None:
+    with pytest.raises(ValueError, match="executor"):
+        inline({"executor": "tekton"})
+
+
+def test_argo_not_installed_is_an_error_measurement_saying_so() -> None:
+    provider = WorkflowProvider(_NoApi(404), RUN, {}, clock=lambda: T0)
+    measurement = asyncio.run(provider.measure(inline({"executor": "argo"})))
+    assert measurement.phase == "Error"
+    assert measurement.message is not None
+    assert "executor argo: the cluster does not serve argoproj.io/v1alpha1 workflows" in measurement.message
+
+
+def test_an_argo_measurement_is_resumed_and_terminated_on_argo_workflows() -> None:
+    provider = WorkflowProvider(_NoApi(), RUN, {}, clock=lambda: T0)
+    running = Measurement(phase="Running", metadata={WORKFLOW_NAME_KEY: "w", WORKFLOW_EXECUTOR_KEY: "argo"})
+    resumed = asyncio.run(provider.resume(inline(), running))
+    assert (
+        resumed.message
+        == "workflow w: 599: unexpected GET /apis/argoproj.io/v1alpha1/namespaces/prod/workflows/w"
+    )
+    terminated = asyncio.run(provider.terminate(inline(), running))
+    assert terminated.phase == "Error"
+    assert (
+        terminated.message is not None
+        and "PATCH /apis/argoproj.io/v1alpha1/namespaces/prod/workflows/w" in (terminated.message)
+    )
