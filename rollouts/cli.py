@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "rollouts.crds.cli",
     "rollouts.demo",
     "rollouts.controller.cli",
+    "rollouts.workflowcli",
 )
 
 
