@@ -71,6 +71,9 @@ def config_from_args(args: argparse.Namespace) -> ControllerConfig:
         kubeconfig=args.kubeconfig,
         context=args.context,
         traffic_settings=traffic_settings_from_args(args),
+        notifications=args.notifications,
+        notifications_namespace=own_namespace(),
+        self_service_notifications=args.self_service_notification_enabled,
     )
 
 
@@ -158,5 +161,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--traffic-split-api-version",
         default=None,
         help="API version of SMI's TrafficSplit (default: the version the cluster serves)",
+    )
+    parser.add_argument(
+        "--notifications",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="send notifications for Events per argo-rollouts-notification-configmap (default on)",
+    )
+    parser.add_argument(
+        "--self-service-notification-enabled",
+        action="store_true",
+        help="also read the notification ConfigMap and Secret in each Rollout's namespace",
     )
     parser.set_defaults(func=run)

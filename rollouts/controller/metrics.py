@@ -20,6 +20,7 @@ from prometheus_client import (
 )
 
 from rollouts.controller.apicalls import Request
+from rollouts.notifications.metrics import NotificationMetrics
 
 __all__ = ["ControllerMetrics"]
 
@@ -60,6 +61,7 @@ class ControllerMetrics:
             registry=self.registry,
         )
         self.info.labels(version="rollouts").set(1)
+        self.notifications = NotificationMetrics(self.registry)
 
     def observe_request(self, request: Request, status_code: int) -> None:
         self.requests.labels(

@@ -28,6 +28,8 @@ from rollouts.controller.loop import Loops, Shell
 from rollouts.controller.metrics import ControllerMetrics
 from rollouts.controller.settings import ControllerConfig, operator_settings
 from rollouts.controller.wakeups import IndexedChildren, build_registry
+from rollouts.experiments.registry import register as register_experiments
+from rollouts.notifications.wiring import Notifier, start_notifier
 from rollouts.planner import EmitEvent
 from rollouts.planner.inputs import as_mapping, as_str
 
@@ -57,6 +59,7 @@ class Controller:
         self.clock = clock
         self._client: KubeClient | None = None
         self.loops: Loops | None = None
+        self.notifier: Notifier | None = None
 
     def _count_event(self, rollout: Any, event: EmitEvent) -> None:
         metadata = as_mapping(as_mapping(rollout).get("metadata"))
@@ -66,11 +69,14 @@ class Controller:
             type="Warning" if event.warning else "Normal",
             reason=event.reason,
         ).inc()
+        if self.notifier is not None:  # queued only: delivery never delays the reconcile
+            self.notifier.notify(rollout, event.reason, event.warning)
 
     async def run(self, *, stop_flag: Any = None, ready_flag: Any = None) -> None:
         """Run until ``stop_flag`` is set (or a signal stops kopf)."""
         client = KubeClient(self.configuration, observer=self.metrics.observe_request)
         self._client = client
+        self.notifier = start_notifier(self.config, client, self.metrics)
         applier = Applier(
             client,
             clock=self.clock,
@@ -91,6 +97,13 @@ class Controller:
             self.loops, self.children, lambda: connection_info(self.configuration, namespace)
         )
         runs = register_analysis(registry, KubeApiCaller(client), clock=self.clock)
+        register_experiments(
+            registry,
+            client,
+            self.metrics.registry,
+            clock=self.clock,
+            resync_seconds=self.config.resync_seconds,
+        )
         register_workflows(registry, KubeApiCaller(client), clock=self.clock)
         # Argo's state metrics (rollout_info, analysis_run_info, ...), read from the loops at scrape time
         self.metrics.registry.register(StateCollector(self.loops.rollouts, runs.runs))
@@ -113,6 +126,8 @@ class Controller:
                 ready_flag=ready_flag,
             )
         finally:
+            if self.notifier is not None:
+                await self.notifier.close()
             await client.close()
 
 

@@ -65,6 +65,15 @@ class ControllerConfig:
     traffic_settings: TrafficSettings = field(default_factory=TrafficSettings)
     """API versions of the routing objects (``--istio-api-version``, ``--traffic-split-api-version``)."""
 
+    notifications: bool = True
+    """Send notifications for Events (``--notifications``; ``--no-notifications`` turns them off)."""
+
+    notifications_namespace: str = "argo-rollouts"
+    """Where the notification ConfigMap and Secret are read: the controller's own namespace."""
+
+    self_service_notifications: bool = False
+    """Also read the pair in each Rollout's namespace (``--self-service-notification-enabled``)."""
+
 
 def instance_selector(instance_id: str) -> str:
     """The label selector of §0.2: this instance's objects, or the unlabelled ones."""
