@@ -1,0 +1,167 @@
+# ruff: noqa: F401, F811 - pytest fixtures imported from the harness are parameters by design
+"""The Experiment controller on the devcluster (reference §8), driven through ``rollouts controller``.
+
+Experiments run for real: template ReplicaSets get pods from the fake kubelet, the analysis is a
+Job metric whose command really runs, and the controller is a separate process (SIGKILL is a
+node dying). Waiting is polling with the harness's generous timeout; nothing asserts a duration.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes.client.exceptions import ApiException
+from test_controller_harness import (
+    GROUP,
+    MERGE_PATCH,
+    VERSION,
+    Cluster,
+    ControllerProcess,
+    cluster,
+    controller,
+    rollout_crds,
+    wait_for,
+)
+
+from rollouts.hashes import pod_template_hash
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "experiment.yaml"
+POD_HASH = "rollouts-pod-template-hash"
+
+
+def example() -> tuple[dict[str, Any], dict[str, Any]]:
+    """(AnalysisTemplate, Experiment) of ``examples/experiment.yaml``."""
+    template, experiment = (d for d in yaml.safe_load_all(EXAMPLE.read_text()) if d)
+    return template, experiment
+
+
+def job_template(name: str, exit_code: int) -> dict[str, Any]:
+    template, _ = example()
+    template = copy.deepcopy(template)
+    template["metadata"]["name"] = name
+    container = template["spec"]["metrics"][0]["provider"]["job"]["spec"]["template"]["spec"]["containers"][0]
+    container["command"] = ["sh", "-c", f"echo {{{{args.candidate-hash}}}}; exit {exit_code}"]
+    return template
+
+
+def experiment_manifest(name: str, **spec: Any) -> dict[str, Any]:
+    _, experiment = example()
+    experiment = copy.deepcopy(experiment)
+    experiment["metadata"]["name"] = name
+    for template in experiment["spec"]["templates"]:
+        template["service"] = {}  # named after the ReplicaSet: unique per test
+    experiment["spec"].update(spec)
+    return {key: value for key, value in experiment.items()}
+
+
+class Experiments:
+    """Experiment-specific helpers over the harness's `Cluster`."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.namespace = cluster.namespace
+
+    def create(self, body: dict[str, Any], plural: str = "experiments") -> None:
+        self.cluster.custom.create_namespaced_custom_object(GROUP, VERSION, self.namespace, plural, body)
+
+    def get(self, name: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.cluster.custom.get_namespaced_custom_object(
+            GROUP, VERSION, self.namespace, "experiments", name
+        )
+        return found
+
+    def status(self, name: str) -> dict[str, Any]:
+        return self.get(name).get("status") or {}
+
+    def patch(self, name: str, patch: dict[str, Any]) -> None:
+        self.cluster.custom.patch_namespaced_custom_object(
+            GROUP, VERSION, self.namespace, "experiments", name, patch, _content_type=MERGE_PATCH
+        )
+
+    def phase_is(self, name: str, phase: str) -> Any:
+        def check() -> dict[str, Any] | None:
+            status = self.status(name)
+            return status if status.get("phase") == phase else None
+
+        return check
+
+    def runs(self) -> dict[str, Any]:
+        items = self.cluster.custom.list_namespaced_custom_object(
+            GROUP, VERSION, self.namespace, "analysisruns"
+        )
+        return {item["metadata"]["name"]: item for item in items["items"]}
+
+    def services(self) -> set[str]:
+        return {svc.metadata.name for svc in self.cluster.core.list_namespaced_service(self.namespace).items}
+
+    def scaled_down(self, *names: str) -> bool:
+        counts = self.cluster.counts()
+        return all(counts.get(name, (1, 1))[0] == 0 for name in names)
+
+    def reasons(self, kind: str = "Experiment") -> list[str]:
+        return [e.reason for e in self.cluster.events() if e.involved_object.kind == kind]
+
+
+@pytest.fixture
+def experiments(cluster: Cluster) -> Experiments:
+    return Experiments(cluster)
+
+
+def test_an_experiment_runs_its_templates_and_analysis_to_success_then_scales_down(
+    experiments: Experiments, controller: ControllerProcess
+) -> None:
+    experiments.create(job_template("experiment-smoke", 0), "analysistemplates")
+    manifest = experiment_manifest("demo", duration="10s", scaleDownDelaySeconds=3)
+    experiments.create(manifest)
+
+    running = wait_for(experiments.phase_is("demo", "Running"), "the experiment to run")
+    assert running["availableAt"]
+    statuses = {s["name"]: s for s in running["templateStatuses"]}
+    assert {s["status"] for s in statuses.values()} == {"Running"}
+    replica_sets = experiments.cluster.replica_sets()
+    for template in manifest["spec"]["templates"]:
+        rs = replica_sets[f"demo-{template['name']}"]
+        expected = pod_template_hash(template["template"], None)
+        assert rs.metadata.labels == {POD_HASH: expected}
+        assert rs.spec.selector.match_labels[POD_HASH] == expected
+        assert rs.metadata.annotations["experiment.argoproj.io/template-name"] == template["name"]
+        assert rs.metadata.owner_references[0].kind == "Experiment"
+        assert statuses[template["name"]]["serviceName"] == f"demo-{template['name']}"
+        assert statuses[template["name"]]["podTemplateHash"] == expected
+    assert {"demo-baseline", "demo-candidate"} <= experiments.services()
+
+    done = wait_for(experiments.phase_is("demo", "Successful"), "the experiment to succeed")
+    assert {s["status"] for s in done["templateStatuses"]} == {"Successful"}
+    [smoke] = done["analysisRuns"]
+    assert (smoke["name"], smoke["analysisRun"], smoke["phase"]) == ("smoke", "demo-smoke", "Successful")
+    progressing = next(c for c in done["conditions"] if c["type"] == "Progressing")
+    assert (progressing["status"], progressing["reason"]) == ("False", "ExperimentCompleted")
+    run = experiments.runs()["demo-smoke"]
+    candidate_hash = pod_template_hash(manifest["spec"]["templates"][1]["template"], None)
+    assert run["spec"]["args"] == [{"name": "candidate-hash", "value": candidate_hash}]
+    assert run["metadata"]["ownerReferences"][0]["name"] == "demo"
+
+    wait_for(lambda: experiments.scaled_down("demo-baseline", "demo-candidate"), "the scale-down")
+    wait_for(lambda: not {"demo-baseline", "demo-candidate"} & experiments.services(), "Services deleted")
+    reasons = experiments.reasons()
+    for reason in ("NewReplicaSetCreated", "TemplateRunning", "ExperimentRunning", "AnalysisRunSuccessful",
+                   "TemplateSuccessful", "ExperimentSuccessful", "ScalingReplicaSet"):  # fmt: skip
+        assert reason in reasons, reasons
+
+    # Finished and idle: nothing more is written.
+    wait_for(
+        lambda: all(rs.status.replicas in (0, None) for rs in experiments.cluster.replica_sets().values()),
+        "pods gone",
+    )
+    time.sleep(1)
+    before = controller.writes()
+    time.sleep(4)
+    assert controller.writes() == before
+    assert controller.requests(kind="replicasets", verb="POST") == 2
+    assert controller.requests(kind="analysisruns", verb="POST") == 1
