@@ -225,7 +225,7 @@ def render_table(view: RunView, now: datetime, palette: Palette, *, wide: bool =
     ]
     headers = _WIDE_HEADERS if wide else _HEADERS
     rows = [cells for group in groups for _, cells in group]
-    widths = [max(len(header), *(len(row[i]) for row in rows)) for i, header in enumerate(headers)]
+    widths = [max([len(header), *(len(row[i]) for row in rows)]) for i, header in enumerate(headers)]
     lines = ["  ".join(f"{h:<{w}}" for h, w in zip(headers, widths, strict=True)).rstrip()]
     for number, group in enumerate(groups):
         if number:
