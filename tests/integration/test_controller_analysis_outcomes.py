@@ -355,6 +355,24 @@ def test_an_empty_query_result_passes_a_guarded_condition_and_errors_an_unguarde
     assert run["status"]["runSummary"] == {"count": 2, "successful": 1, "error": 1}
 
 
+def test_a_count_that_is_not_an_integer_errors_the_run_naming_the_field_and_aborts(
+    controller: ControllerProcess, cluster: Cluster, prometheus: PrometheusServer
+) -> None:
+    # valid in the template (an arg may fill it), unreadable once the Rollout's value is substituted
+    create_template(
+        cluster, "counted", [success_ratio_metric(count="{{args.count}}")], ["address", "revision", "count"]
+    )
+    step = {"analysis": analysis("counted", address=prometheus.address, revision="fading", count="x")}
+    stable_hash, canary_hash = update_to_canary(cluster, {"canary": {"steps": [{"setWeight": 50}, step]}})
+    run_name = f"{NAME}-{canary_hash}-2-1"
+    assert_aborted_to_stable(
+        cluster, stable_hash, canary_hash, kind="Step-based", phase="Error", run_name=run_name
+    )
+    status = analysis_run(cluster, run_name)["status"]
+    assert status["message"] == 'Analysis spec invalid: metrics[0]: invalid count "x": not an integer'
+    assert not status.get("metricResults")  # nothing was measured
+
+
 # --------------------------------------------------------------------------------------------
 # Web
 
