@@ -38,13 +38,14 @@ CATALOG: Final = {
     ),
 }
 
-# A JSON list of one attachment: strategy, then one field per container image.
+# A JSON list of one attachment: strategy, then one field per container image (none when the
+# Rollout has no inline template, so a workloadRef Rollout still gets its message).
 ATTACHMENT: Final = (
     '[{"title": {{toJson .rollout.metadata.name}}, "color": "COLOUR", "fields": ['
     '{"title": "Strategy", "value": "{{if .rollout.spec.strategy.blueGreen}}BlueGreen{{else}}Canary{{end}}",'
     ' "short": true}'
-    "{{range .rollout.spec.template.spec.containers}}, "
-    '{"title": {{toJson .name}}, "value": {{toJson .image}}, "short": true}{{end}}]}]'
+    "{{with .rollout.spec.template}}{{range .spec.containers}}, "
+    '{"title": {{toJson .name}}, "value": {{toJson .image}}, "short": true}{{end}}{{end}}]}]'
 )
 
 

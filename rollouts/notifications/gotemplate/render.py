@@ -176,7 +176,7 @@ class _Run:
         first, rest = command.operands[0], command.operands[1:]
         if isinstance(first, nodes.Function):
             return self.call(first, rest, dot, piped_value, piped)
-        if isinstance(first, nodes.Field | nodes.Variable) and first.names and (rest or piped):
+        if isinstance(first, nodes.Field | nodes.Variable | nodes.Nested) and first.names and (rest or piped):
             return self.method(first, rest, dot, piped_value, piped)
         if rest or piped:
             raise self.fail(f"can't give argument to non-function {self.describe(first)}", command.offset)
@@ -220,14 +220,20 @@ class _Run:
 
     def method(
         self,
-        target: nodes.Field | nodes.Variable,
+        target: nodes.Field | nodes.Variable | nodes.Nested,
         rest: tuple[nodes.Operand, ...],
         dot: Any,
         piped_value: Any,
         piped: bool,
     ) -> Any:
+        """``.a.Format "x"``: a method of a value (only time.Time has methods here)."""
         receiver_names, name = target.names[:-1], target.names[-1]
-        base = dot if isinstance(target, nodes.Field) else self.variable(target)
+        if isinstance(target, nodes.Field):
+            base = dot
+        elif isinstance(target, nodes.Variable):
+            base = self.variable(target)
+        else:
+            base = self.pipeline(target.pipeline, dot, declare=False)
         receiver = self.walk(base, receiver_names, target.offset)
         if not (isinstance(receiver, GoTime) and name in METHODS):
             raise self.fail(f"can't give argument to non-function {self.describe(target)}", target.offset)
