@@ -223,3 +223,25 @@ def test_an_invalid_workflow_is_an_error_measurement_and_creates_nothing(
     assert "spec.entrypoint is required" in measurement["message"]
     assert "missing" in measurement["message"]
     assert workflow_runs(cluster) == []
+
+
+def test_measurement_retention_deletes_the_oldest_workflow_runs(
+    workflow_controller: ControllerProcess, cluster: Cluster
+) -> None:
+    quick = {
+        "entrypoint": "main",
+        "templates": [{"name": "main", "container": {"image": "busybox", "command": ["true"]}}],
+    }
+    metric = {"name": "quick", "interval": "1s", "count": 3, "provider": {"workflow": {"spec": quick}}}
+    create_run(cluster, "kept", [metric], measurementRetention=[{"metricName": "quick", "limit": 1}])
+    status = completed(cluster, "kept")
+    assert status["phase"] == "Successful"
+    (measurement,) = status["metricResults"][0]["measurements"]
+    assert status["metricResults"][0]["count"] == 3
+
+    def only_the_last() -> list[str] | None:
+        names = [found["metadata"]["name"] for found in workflow_runs(cluster)]
+        return names if names == [measurement["metadata"]["workflow-name"]] else None
+
+    names = wait_for(only_the_last, "the older WorkflowRuns to be deleted", timeout=WAIT)
+    assert names[0].endswith("-3")
