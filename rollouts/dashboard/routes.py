@@ -3,18 +3,22 @@
 The API paths follow Argo's dashboard (reference §11) where it has one — ``/api/v1/rollouts/
 {namespace}/info``, ``.../{name}/info``, ``PUT .../{name}/promote`` — so a script written against
 Argo's REST API keeps working; ``/api/v1/rollouts/info`` lists every namespace the dashboard
-was started for. Pure: no I/O, every branch unit-tested.
+was started for. The live streams are Argo's too: ``.../info/watch`` answers server-sent events
+(one whole view per change) instead of one JSON document. ``/api/v1/session``, ``login`` and
+``logout`` are ours: the page signs in with a Kubernetes token there when ``--auth kubernetes``
+is on. Pure: no I/O, every branch unit-tested.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["ACTIONS", "ASSETS", "Route", "RouteError", "parse_action_body", "route"]
+__all__ = ["ACTIONS", "ASSETS", "Route", "RouteError", "parse_action_body", "parse_login_body", "route"]
 
 # the page and the files it loads; nothing else is served from disk
 ASSETS: dict[str, tuple[str, str]] = {
@@ -38,7 +42,8 @@ class RouteError(Exception):
 
 @dataclass(frozen=True)
 class Route:
-    """``kind``: asset, version, list, detail or action; the other fields as the kind needs."""
+    """``kind``: asset, version, session, login, logout, list, detail or action; the other fields
+    as the kind needs; ``stream``: a list or detail asked as server-sent events."""
 
     kind: str
     namespace: str = ""
@@ -46,6 +51,7 @@ class Route:
     action: str = ""
     revision: int = 0
     asset: str = ""
+    stream: bool = False
 
 
 def _name(text: str, what: str) -> str:
@@ -58,9 +64,16 @@ def _name(text: str, what: str) -> str:
 def _api(method: str, parts: list[str]) -> Route:
     if parts == ["version"]:
         return _only(method, "GET", Route("version"))
+    if parts == ["session"]:
+        return _only(method, "GET", Route("session"))
+    if parts in (["login"], ["logout"]):
+        return _only(method, "POST", Route(parts[0]))
     if not parts or parts[0] != "rollouts":
         raise RouteError(404, f"no such API path: /api/v1/{'/'.join(parts)}")
     rest = parts[1:]
+    if rest[-2:] == ["info", "watch"]:
+        found = _api("GET", ["rollouts", *rest[:-1]])  # the view the stream is of
+        return _only(method, "GET", dataclasses.replace(found, stream=True))
     if rest == ["info"]:
         return _only(method, "GET", Route("list"))
     if len(rest) == 2 and rest[1] == "info":
@@ -113,3 +126,15 @@ def parse_action_body(raw: bytes) -> dict[str, Any]:
     if "full" in body and not isinstance(body["full"], bool):
         raise RouteError(400, f'"full" must be true or false, not {body["full"]!r}')
     return body
+
+
+def parse_login_body(raw: bytes) -> str:
+    """The token of a sign-in: ``{"token": "..."}``, a non-empty string without whitespace."""
+    body = parse_action_body(raw)
+    token = body.get("token")
+    if not isinstance(token, str) or not token.strip():
+        raise RouteError(400, 'the body must be {"token": "<a Kubernetes bearer token>"}')
+    token = token.strip()
+    if any(character.isspace() or not character.isprintable() for character in token) or len(token) > 16384:
+        raise RouteError(400, "the token must be one line of printable characters (at most 16 KiB)")
+    return token

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rollouts.dashboard.routes import Route, RouteError, parse_action_body, route
+from rollouts.dashboard.routes import Route, RouteError, parse_action_body, parse_login_body, route
 
 
 @pytest.mark.parametrize(
@@ -21,6 +21,12 @@ from rollouts.dashboard.routes import Route, RouteError, parse_action_body, rout
         ("PUT", "/api/v1/rollouts/team-a/web/abort", Route("action", "team-a", "web", "abort")),
         ("PUT", "/api/v1/rollouts/team-a/web/undo", Route("action", "team-a", "web", "undo")),
         ("PUT", "/api/v1/rollouts/team-a/web/undo/3", Route("action", "team-a", "web", "undo", 3)),
+        ("GET", "/api/v1/session", Route("session")),
+        ("POST", "/api/v1/login", Route("login")),
+        ("POST", "/api/v1/logout", Route("logout")),
+        ("GET", "/api/v1/rollouts/info/watch", Route("list", stream=True)),
+        ("GET", "/api/v1/rollouts/team-a/info/watch", Route("list", namespace="team-a", stream=True)),
+        ("GET", "/api/v1/rollouts/team-a/web/info/watch", Route("detail", "team-a", "web", stream=True)),
     ],
 )
 def test_known_paths(method: str, target: str, expected: Route) -> None:
@@ -45,6 +51,13 @@ def test_known_paths(method: str, target: str, expected: Route) -> None:
         ("PUT", "/api/v1/rollouts/ns/web/info", 405, "use GET"),
         ("POST", "/", 405, "use GET"),
         ("DELETE", "/api/v1/rollouts/info", 405, "use GET"),
+        ("GET", "/api/v1/login", 405, "use POST"),
+        ("PUT", "/api/v1/session", 405, "use GET"),
+        ("PUT", "/api/v1/rollouts/ns/web/info/watch", 405, "use GET"),
+        ("GET", "/api/v1/rollouts/ns/web/promote/watch", 404, "no such API path"),
+        ("GET", "/api/v1/rollouts/a/b/c/info/watch", 404, "no such API path"),
+        ("GET", "/api/v1/rollouts/Bad_NS/info/watch", 400, "invalid namespace 'Bad_NS'"),
+        ("GET", "/api/v1/rollouts/watch", 404, "no such API path"),
     ],
 )
 def test_bad_paths_and_methods_say_why(method: str, target: str, status: int, words: str) -> None:
@@ -75,5 +88,28 @@ def test_action_bodies(raw: bytes, expected: dict[str, object]) -> None:
 def test_malformed_bodies_are_400(raw: bytes, words: str) -> None:
     with pytest.raises(RouteError) as caught:
         parse_action_body(raw)
+    assert caught.value.status == 400
+    assert words in caught.value.message
+
+
+def test_a_login_body_carries_one_token() -> None:
+    assert parse_login_body(b'{"token": " eyJhbGc.abc.def "}') == "eyJhbGc.abc.def"
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b"", '{"token": "<a Kubernetes bearer token>"}'),
+        (b'{"token": ""}', '{"token": "<a Kubernetes bearer token>"}'),
+        (b'{"token": 42}', '{"token": "<a Kubernetes bearer token>"}'),
+        (b'{"token": "a b"}', "one line of printable characters"),
+        (b'{"token": "a\\nb"}', "one line of printable characters"),
+        (b'{"token": "' + b"x" * 17000 + b'"}', "at most 16 KiB"),
+        (b"{nope", "malformed JSON body"),
+    ],
+)
+def test_malformed_logins_are_400(raw: bytes, words: str) -> None:
+    with pytest.raises(RouteError) as caught:
+        parse_login_body(raw)
     assert caught.value.status == 400
     assert words in caught.value.message

@@ -24,16 +24,43 @@ def test_an_all_namespaces_dashboard_acts_in_the_asked_one() -> None:
     assert dashboard.scoped("payments").namespace == "payments"
 
 
+def test_the_namespace_a_list_shows() -> None:
+    cluster = Cluster(api_client=None, namespace="shop")
+    assert _Dashboard(DashboardSettings(namespace="shop"), cluster).list_namespace("") == "shop"
+    everywhere = _Dashboard(DashboardSettings(namespace="shop", all_namespaces=True), cluster)
+    assert everywhere.list_namespace("") == ""  # every namespace
+    assert everywhere.list_namespace("payments") == "payments"
+    with pytest.raises(RouteError):
+        _Dashboard(DashboardSettings(namespace="shop"), cluster).list_namespace("payments")
+
+
 @pytest.mark.parametrize("address", ["0.0.0.0", "10.1.2.3", "::"])
-def test_no_auth_only_on_loopback(address: str) -> None:
+def test_off_loopback_only_with_kubernetes_auth(address: str) -> None:
     with pytest.raises(ValueError, match=f"refusing to listen on {address} without auth"):
-        check_address(DashboardSettings(address=address, token=None))
-    check_address(DashboardSettings(address=address, token="t"))
-    check_address(DashboardSettings(address="127.0.0.1", token=None))
+        check_address(DashboardSettings(address=address, auth="none"))
+    with pytest.raises(ValueError, match="needs --auth kubernetes"):
+        check_address(DashboardSettings(address=address, token="t"))
+    check_address(DashboardSettings(address=address, auth="kubernetes"))
+    check_address(DashboardSettings(address="127.0.0.1", auth="none"))
+    check_address(DashboardSettings(address="127.0.0.1", token="t"))
+
+
+def test_token_mode_needs_its_token() -> None:
+    with pytest.raises(ValueError, match="needs a token"):
+        check_address(DashboardSettings(token=None))
+
+
+def test_kubernetes_auth_prints_no_token() -> None:
+    settings = DashboardSettings(port=0, auth="kubernetes")
+    server = make_server(settings, Cluster(api_client=None, namespace="default"))
+    try:
+        assert url_of(server, settings) == f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.server_close()
 
 
 def test_the_url_carries_the_token_and_the_real_port() -> None:
-    settings = DashboardSettings(port=0, token="abc")
+    settings = DashboardSettings(port=0, token="abc")  # the default mode: the token in the URL
     server = make_server(settings, Cluster(api_client=None, namespace="default"))
     try:
         url = url_of(server, settings)

@@ -1,12 +1,14 @@
 // The dashboard page: plain JS, no build step, no CDN. Two views chosen by the URL hash
-// (#/ overview, #/rollout/NS/NAME detail), each redrawn only when the polled JSON changed.
+// (#/ overview, #/rollout/NS/NAME detail), each fed by a server-sent-events stream (EventSource
+// on .../info/watch: one whole view per change) and redrawn only when the view changed.
 // Data is inserted with textContent, never as HTML, so an object name cannot inject markup.
 "use strict";
 
-const POLL_MS = 1000;
 const SVG = "http://www.w3.org/2000/svg";
 let lastText = null;
-let pollTimer = null;
+let pendingText = null; // a view that arrived while the confirmation dialog was open
+let source = null;
+let session = null; // {auth, user, csrfToken} from /api/v1/session
 let filters = { namespace: "", search: "" };
 
 function el(tag, attrs, ...children) {
@@ -35,7 +37,9 @@ function banner(message, kind) {
 }
 
 async function api(path, options) {
-  const response = await fetch(path, { credentials: "same-origin", ...options });
+  const headers = { ...((options && options.headers) || {}) };
+  if (options && options.method && options.method !== "GET" && session) headers["X-CSRF-Token"] = session.csrfToken;
+  const response = await fetch(path, { credentials: "same-origin", ...options, headers });
   let payload = null;
   try {
     payload = await response.json();
@@ -45,6 +49,7 @@ async function api(path, options) {
   if (!response.ok) {
     const problem = new Error(payload.error || `${response.status}`);
     problem.status = response.status;
+    problem.auth = payload.auth;
     throw problem;
   }
   return payload;
@@ -140,7 +145,7 @@ function confirmThen(text, run) {
 function act(detail, action, body, suffix) {
   const path = `/api/v1/rollouts/${encodeURIComponent(detail.namespace)}/${encodeURIComponent(detail.name)}/${action}${suffix || ""}`;
   api(path, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}) })
-    .then((result) => { banner(result.message, "note"); poll(); })
+    .then((result) => banner(result.message, "note"))
     .catch((error) => banner(`${action} failed: ${error.message}`));
 }
 
@@ -260,41 +265,112 @@ function renderDetail(view, detail) {
   view.replaceChildren(...sections.filter(Boolean));
 }
 
-// -- polling
-async function poll() {
-  const where = route();
-  const path = where.view === "detail"
+// -- live: one EventSource per view; the browser reconnects by itself after a drop
+function viewPath(where) {
+  return where.view === "detail"
     ? `/api/v1/rollouts/${encodeURIComponent(where.namespace)}/${encodeURIComponent(where.name)}/info`
     : "/api/v1/rollouts/info";
+}
+
+function liveState(state) {
   const live = document.getElementById("live");
-  const asked = location.hash;
-  try {
-    const data = await api(path);
-    if (location.hash !== asked) return; // the user moved on while this answer was on its way
-    const text = JSON.stringify(data);
-    live.classList.remove("stale");
+  live.dataset.state = state;
+  live.classList.toggle("stale", state !== "open");
+}
+
+function draw(text) {
+  if (text === lastText) return;
+  if (document.getElementById("confirm").open) { pendingText = text; return; }
+  lastText = text;
+  const data = JSON.parse(text);
+  const where = route();
+  const view = document.getElementById("view");
+  if (where.view === "detail") renderDetail(view, data);
+  else renderOverview(view, data);
+  document.title = where.view === "detail" ? `${data.name} · Rollouts` : "Rollouts";
+}
+
+function connect() {
+  if (source) source.close();
+  const where = route();
+  const opened = new EventSource(`${viewPath(where)}/watch`);
+  source = opened;
+  window.liveMessages = 0;
+  liveState("connecting");
+  opened.onopen = () => liveState("open");
+  opened.onmessage = (event) => {
+    if (source !== opened) return;
+    window.liveMessages += 1;
+    liveState("open");
     if (document.getElementById("banner").className === "banner") banner("");
-    if (text === lastText || document.getElementById("confirm").open) return;
-    lastText = text;
-    const view = document.getElementById("view");
-    if (where.view === "detail") renderDetail(view, data);
-    else renderOverview(view, data);
-    document.title = where.view === "detail" ? `${data.name} · Rollouts` : "Rollouts";
+    draw(event.data);
+  };
+  opened.addEventListener("failure", (event) => banner(JSON.parse(event.data).error));
+  opened.onerror = () => {
+    if (source !== opened) return;
+    liveState(opened.readyState === EventSource.CLOSED ? "closed" : "connecting");
+    if (opened.readyState === EventSource.CLOSED) explainClosed(where, opened);
+  };
+}
+
+// a stream refused with 4xx is closed for good by the browser: ask once more to learn why
+async function explainClosed(where, opened) {
+  try {
+    await api(viewPath(where));
+    setTimeout(() => { if (source === opened) connect(); }, 2000);
   } catch (error) {
-    live.classList.add("stale");
-    if (error.status === 401) banner("Not signed in: open the URL (with its token) printed by `kubectl rollouts dashboard`.");
-    else banner(error.message);
+    if (error.status === 401) return signIn(error);
+    banner(error.message);
   }
 }
 
-function restart() {
-  lastText = null;
-  banner("");
-  document.getElementById("view").replaceChildren(el("p", { class: "muted" }, "Loading…"));
-  clearInterval(pollTimer);
-  poll();
-  pollTimer = setInterval(poll, POLL_MS);
+function signIn(error) {
+  if (source) source.close();
+  liveState("closed");
+  document.getElementById("view").replaceChildren();
+  if (error.auth === "kubernetes" || error.auth === "token") {
+    document.getElementById("login").hidden = false;
+    banner(error.auth === "token"
+      ? "Not signed in: open the URL (with its token) printed by `kubectl rollouts dashboard`, or paste the token."
+      : `Not signed in: ${error.message}`);
+  } else banner(error.message);
 }
 
-window.addEventListener("hashchange", restart);
-document.addEventListener("DOMContentLoaded", restart);
+async function start() {
+  lastText = null;
+  pendingText = null;
+  banner("");
+  document.getElementById("view").replaceChildren(el("p", { class: "muted" }, "Loading…"));
+  try {
+    session = await api("/api/v1/session");
+  } catch (error) {
+    if (error.status === 401) return signIn(error);
+    return banner(error.message);
+  }
+  document.getElementById("login").hidden = true;
+  document.getElementById("user").textContent = session.user ? `signed in as ${session.user}` : "";
+  document.getElementById("sign-out").hidden = session.auth !== "kubernetes";
+  connect();
+}
+
+document.getElementById("login").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const token = document.getElementById("login-token").value.trim();
+  api("/api/v1/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token }) })
+    .then(() => { document.getElementById("login-token").value = ""; start(); })
+    .catch((error) => banner(`sign-in failed: ${error.message}`));
+});
+document.getElementById("sign-out").addEventListener("click", () => {
+  api("/api/v1/logout", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" })
+    .finally(() => { session = null; start(); });
+});
+document.getElementById("confirm").addEventListener("close", () => {
+  if (pendingText !== null) { const text = pendingText; pendingText = null; draw(text); }
+});
+window.addEventListener("hashchange", () => {
+  lastText = null;
+  pendingText = null;
+  document.getElementById("view").replaceChildren(el("p", { class: "muted" }, "Loading…"));
+  if (session) connect();
+});
+document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,54 @@
+"""Server-sent events: message framing, heartbeats, when a view is (not) sent again, Last-Event-ID."""
+
+from __future__ import annotations
+
+import pytest
+
+from rollouts.dashboard.sse import HEARTBEAT_SECONDS, Next, comment, frame, last_event_id, next_message
+
+
+def test_a_message_is_id_then_data_then_a_blank_line() -> None:
+    assert frame('{"a": 1}', event_id=7) == b'id: 7\ndata: {"a": 1}\n\n'
+    assert frame("x") == b"data: x\n\n"
+
+
+def test_every_line_of_the_data_gets_its_own_field() -> None:
+    assert frame("one\ntwo\r\nthree\rfour", event="failure") == (
+        b"event: failure\ndata: one\ndata: two\ndata: three\ndata: four\n\n"
+    )
+
+
+def test_an_event_name_cannot_smuggle_a_field() -> None:
+    with pytest.raises(ValueError, match="one line"):
+        frame("x", event="failure\ndata: evil")
+
+
+def test_a_comment_is_one_line_the_browser_ignores() -> None:
+    assert comment("keep-alive") == b": keep-alive\n\n"
+    assert comment("a\ndata: b") == b": a data: b\n\n"
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"last-event-id": "42"}, 42),
+        ({"last-event-id": " 42 "}, 42),
+        ({"last-event-id": "-1"}, None),
+        ({"last-event-id": "abc"}, None),
+        ({"last-event-id": "9" * 40}, None),
+        ({}, None),
+    ],
+)
+def test_last_event_id(headers: dict[str, str], expected: int | None) -> None:
+    assert last_event_id(headers) == expected
+
+
+def test_a_new_view_is_sent_at_once() -> None:
+    assert next_message(None, "v1", 0.0) == Next(message="v1")
+    assert next_message("v1", "v2", 0.0) == Next(message="v2")
+
+
+def test_an_unchanged_view_is_not_sent_again_but_a_heartbeat_is_when_due() -> None:
+    assert next_message("v1", "v1", 1.0) == Next()
+    assert next_message("v1", "v1", HEARTBEAT_SECONDS) == Next(heartbeat=True)
+    assert next_message("v1", "v1", HEARTBEAT_SECONDS + 60) == Next(heartbeat=True)
