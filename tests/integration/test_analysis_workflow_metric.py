@@ -7,6 +7,10 @@ kubelet runs them as local processes, so the probes' HTTP requests and exit code
 the verdict goes back up to the Rollout. The workflow is the one in
 ``examples/canary-workflow-analysis.yaml``; its probes hit a small HTTP server this test runs on
 loopback, which answers 200, or 500 on ``/healthz`` to make the smoke test fail.
+
+Argo Workflows' own CRDs (installed as in ``test_workflow_delegate``) serve the WorkflowTemplate
+a metric may reference, and the ``argoproj.io`` Workflows of ``executor: argo``. No Argo
+controller can run here, so for those the test writes the Workflow's status as Argo would.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from test_controller_harness import (
     wait_for,
 )
 from test_workflow_controller import workflow_controller
+from test_workflow_delegate import argo_crds, argo_workflows, write_status
 
 from analysis.providers.job import METRIC_NAME_ANNOTATION, RUN_UID_LABEL
 from analysis.workflows.runs import PLURAL
@@ -245,3 +250,102 @@ def test_measurement_retention_deletes_the_oldest_workflow_runs(
 
     names = wait_for(only_the_last, "the older WorkflowRuns to be deleted", timeout=WAIT)
     assert names[0].endswith("-3")
+
+
+def test_a_workflow_template_reference_runs_the_template_with_the_metric_arguments(
+    workflow_controller: ControllerProcess, cluster: Cluster, argo_crds: None
+) -> None:
+    template = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "WorkflowTemplate",
+        "metadata": {"name": "echo"},
+        "spec": {
+            "entrypoint": "main",
+            "arguments": {"parameters": [{"name": "word", "value": "default"}]},
+            "templates": [
+                {
+                    "name": "main",
+                    "outputs": {
+                        "parameters": [
+                            {"name": "word", "globalName": "word", "valueFrom": {"path": "/tmp/word"}}
+                        ]
+                    },
+                    "container": {
+                        "image": "busybox",
+                        "command": ["sh", "-c", "printf %s '{{workflow.parameters.word}}' > /tmp/word"],
+                    },
+                }
+            ],
+        },
+    }
+    cluster.custom.create_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", cluster.namespace, "workflowtemplates", template
+    )
+    metric = {
+        "name": "echo",
+        "successCondition": 'result.word == "hello"',
+        "provider": {
+            "workflow": {
+                "workflowTemplateRef": {"name": "echo"},
+                "arguments": {"parameters": [{"name": "word", "value": "{{args.word}}"}]},
+            }
+        },
+    }
+    create_run(cluster, "referenced", [metric], args=[{"name": "word", "value": "hello"}])
+    status = completed(cluster, "referenced")
+    assert status["phase"] == "Successful", status
+    assert json.loads(status["metricResults"][0]["measurements"][0]["value"]) == {"word": "hello"}
+    (workflow,) = workflow_runs(cluster)
+    assert workflow["spec"]["arguments"] == {"parameters": [{"name": "word", "value": "hello"}]}
+    assert workflow["spec"]["templates"] == template["spec"]["templates"]
+
+    absent = {"name": "absent", "provider": {"workflow": {"workflowTemplateRef": {"name": "absent"}}}}
+    create_run(cluster, "dangling", [{**absent, "consecutiveErrorLimit": 0}])
+    status = completed(cluster, "dangling")
+    assert status["phase"] == "Error"
+    message = status["metricResults"][0]["measurements"][0]["message"]
+    assert message.endswith("WorkflowTemplate 'absent' not found")
+
+
+def argo_metric(name: str, **fields: Any) -> dict[str, Any]:
+    return {"name": name, "provider": {"workflow": {"spec": SLOW_WORKFLOW, "executor": "argo"}}, **fields}
+
+
+def test_executor_argo_delegates_to_an_argo_workflow_and_follows_it(
+    workflow_controller: ControllerProcess, cluster: Cluster, argo_crds: None, api_client: Any
+) -> None:
+    create_run(cluster, "delegated", [argo_metric("scored", successCondition="result.score > 0.9")])
+    (created,) = wait_for(lambda: argo_workflows(api_client, cluster.namespace), "the Argo Workflow")
+    name = created["metadata"]["name"]
+    analysis = run(cluster, "delegated")
+    assert created["spec"] == SLOW_WORKFLOW
+    assert created["metadata"]["labels"][RUN_UID_LABEL] == analysis["metadata"]["uid"]
+    assert created["metadata"]["ownerReferences"][0]["name"] == "delegated"
+    running = analysis["status"]["metricResults"][0]["measurements"][0]
+    assert running["phase"] == "Running"
+    assert running["metadata"]["workflow-executor"] == "argo"
+
+    write_status(api_client, cluster.namespace, name, {"phase": "Running"})
+    outputs = {"parameters": [{"name": "score", "value": "0.97"}]}
+    write_status(api_client, cluster.namespace, name, {"phase": "Succeeded", "outputs": outputs})
+    status = completed(cluster, "delegated")
+    assert status["phase"] == "Successful", status
+    assert json.loads(status["metricResults"][0]["measurements"][0]["value"]) == {"score": 0.97}
+    assert workflow_runs(cluster) == []  # our engine ran nothing
+
+    create_run(cluster, "stopped", [argo_metric("stopped")])
+
+    def second() -> str | None:
+        names = [found["metadata"]["name"] for found in argo_workflows(api_client, cluster.namespace)]
+        return next((found for found in names if found != name), None)
+
+    stopped = wait_for(second, "the second Argo Workflow")
+    cluster.custom.patch_namespaced_custom_object(
+        GROUP, VERSION, cluster.namespace, "analysisruns", "stopped", {"spec": {"terminate": True}}
+    )
+    measurement = completed(cluster, "stopped")["metricResults"][0]["measurements"][0]
+    assert (measurement["phase"], measurement["message"]) == ("Inconclusive", "Metric Terminated")
+    found = cluster.custom.get_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", cluster.namespace, "workflows", stopped
+    )
+    assert found["spec"]["shutdown"] == "Terminate"
