@@ -126,3 +126,20 @@ def test_terminate_stops_a_running_workflow(
     missing = workflow_cli(devcluster, namespace, "terminate", "no-such-run")
     assert missing.returncode == 1
     assert 'workflowruns.workflows.rollouts.dev "no-such-run" not found' in missing.stderr
+
+
+def test_run_local_needs_no_cluster_and_exits_with_the_outcome(tmp_path: Path) -> None:
+    def local(manifest: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "rollouts.cli", "workflow", "run", str(manifest), "--local"]
+        command += ["--workdir", str(tmp_path / "work"), *argv]
+        return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+
+    succeeded = local(PIPELINE, "-p", "rows=4")
+    assert succeeded.returncode == 0, succeeded.stderr
+    assert "Namespace:          (local)" in succeeded.stdout
+    assert "  total: 100\n" in succeeded.stdout
+    failing = tmp_path / "failing.yaml"
+    failing.write_text(FAILING)
+    failed = local(failing, "-o", "json")
+    assert failed.returncode == 1
+    assert '"phase": "Failed"' in failed.stdout
