@@ -33,6 +33,7 @@ class Messages:
     EMPTY_NAME: Final = "Experiment {experiment} has empty template name at index {index}"
     REPEATED_NAME: Final = "Experiment {experiment} has repeated template name '{name}' in templates"
     NOT_AN_OBJECT: Final = "spec.templates[{index}]: Invalid value: must be an object"
+    NOT_A_LIST: Final = "spec.{field}: Invalid value: must be a list"
     BAD_DURATION: Final = 'spec.duration: Invalid value: "{value}": {error}'
     ANALYSIS_FIELD: Final = "spec.analyses[{index}].{field}: Required value"
     REPEATED_ANALYSIS: Final = "Experiment {experiment} has repeated analysis name '{name}' in analyses"
@@ -66,6 +67,9 @@ def _template_message(experiment: ExperimentObject, index: int, template: Any, s
 def invalid_spec_message(obj: Mapping[str, Any]) -> str | None:
     """The first problem with the Experiment's spec, or ``None`` when it can run."""
     experiment = ExperimentObject(obj)
+    for name in ("templates", "analyses"):
+        if experiment.spec.get(name) is not None and not isinstance(experiment.spec.get(name), list):
+            return Messages.NOT_A_LIST.format(field=name)
     seen: set[str] = set()
     for index, template in enumerate(experiment.spec.get("templates") or []):
         message = _template_message(experiment, index, template, seen)
@@ -78,6 +82,8 @@ def invalid_spec_message(obj: Mapping[str, Any]) -> str | None:
             return Messages.BAD_DURATION.format(value=experiment.duration_text, error=error)
     names: set[str] = set()
     for index, analysis in enumerate(experiment.spec.get("analyses") or []):
+        if not isinstance(analysis, Mapping):
+            return Messages.ANALYSIS_FIELD.format(index=index, field="name")
         entry = as_mapping(analysis)
         for field in ("name", "templateName"):
             if not as_str(entry.get(field)):
