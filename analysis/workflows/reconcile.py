@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from analysis.models.base import ManifestError
 from analysis.workflows.actions import PodReport, StartPod, StopPod
 from analysis.workflows.executors.pods import interpret
+from analysis.workflows.retries import parse_time
 from analysis.workflows.scheduler import apply_report, schedule
 from analysis.workflows.spec import Workflow
 from analysis.workflows.status import FINAL_PHASES, WorkflowStatus
@@ -28,6 +29,7 @@ from analysis.workflows.validation import Library
 
 __all__ = [
     "NODE_ID_ANNOTATION",
+    "Folded",
     "Pass",
     "fold_pods",
     "invalid_status",
@@ -42,6 +44,8 @@ OVERSIZED_REPORT = (
     "the step's outputs did not fit the pod's termination message (4000 bytes); "
     "the controller does not read them from the wait container's log"
 )
+SILENT_WAIT = "the wait container did not report the step's outputs"
+REPORT_GRACE = timedelta(seconds=30)
 RESOURCE_UNSUPPORTED = (
     "resource templates are not run by the controller yet; "
     "use analysis.workflows.runs.run_on_cluster for workflows with resource steps"
@@ -88,26 +92,58 @@ def _changed(node_report: PodReport, status: WorkflowStatus) -> bool:
     )
 
 
-def fold_pods(status: WorkflowStatus, pods: Mapping[str, Mapping[str, Any]], now: datetime) -> WorkflowStatus:
-    """``status`` with what the run's pods (by name) say about their nodes folded in."""
+@dataclass(frozen=True)
+class Folded:
+    """The status with the pods' news, pods to delete because their wait container is silent,
+    and when a silent one must be given up on."""
+
+    status: WorkflowStatus
+    silent: tuple[StopPod, ...] = ()
+    wake_at: datetime | None = None
+
+
+def _main_finished_at(pod: Mapping[str, Any]) -> datetime | None:
+    for container in (pod.get("status") or {}).get("containerStatuses") or []:
+        if container.get("name") == "main":
+            terminated = (container.get("state") or {}).get("terminated") or {}
+            return parse_time(terminated.get("finishedAt"))
+    return None
+
+
+def fold_pods(status: WorkflowStatus, pods: Mapping[str, Mapping[str, Any]], now: datetime) -> Folded:
+    """``status`` with what the run's pods (by name) say about their nodes folded in.
+
+    A pod whose ``main`` container ended ``REPORT_GRACE`` ago while ``wait`` has not reported is
+    given up on (``Error``), as the Kubernetes executor does, so a run never hangs on it.
+    """
     by_node = {
-        str(((pod.get("metadata") or {}).get("annotations") or {}).get(NODE_ID_ANNOTATION)): pod
-        for pod in pods.values()
+        str(((pod.get("metadata") or {}).get("annotations") or {}).get(NODE_ID_ANNOTATION)): (name, pod)
+        for name, pod in pods.items()
     }
+    silent: list[StopPod] = []
+    wakes: list[datetime] = []
     for node in list(status.nodes.values()):
         if node.type != "Pod" or node.fulfilled:
             continue
-        pod = by_node.get(node.id)
-        if pod is None:
+        found = by_node.get(node.id)
+        if found is None:
             if node.phase == "Running":  # it was seen running, and the watch no longer has it
                 status = apply_report(status, PodReport(node.id, "Error", "pod deleted"), now)
             continue
+        name, pod = found
         report = interpret(node.id, dict(pod))
         if report is None:
             report = PodReport(node.id, "Error", OVERSIZED_REPORT)
+        main_ended = _main_finished_at(pod) if report.phase == "Running" else None
+        if main_ended is not None:
+            if now >= main_ended + REPORT_GRACE:
+                report = PodReport(node.id, "Error", SILENT_WAIT)
+                silent.append(StopPod(node.id, name, SILENT_WAIT))
+            else:
+                wakes.append(main_ended + REPORT_GRACE)
         if _changed(report, status):
             status = apply_report(status, report, now)
-    return status
+    return Folded(status, tuple(silent), min(wakes, default=None))
 
 
 @dataclass(frozen=True)
@@ -131,7 +167,8 @@ def plan_pass(
     if status is not None and status.phase in FINAL_PHASES:
         return Pass(status, (), (), None)
     folded = fold_pods(status, pods, now) if status is not None else None
-    decision = schedule(workflow, folded, now, library)
+    decision = schedule(workflow, folded.status if folded is not None else None, now, library)
+    silent = folded.silent if folded is not None else ()
     result = decision.status
     create: list[StartPod] = []
     for action in decision.actions:
@@ -143,12 +180,14 @@ def plan_pass(
         create.append(action)
     delete = tuple(
         action
-        for action in decision.actions
+        for action in (*silent, *decision.actions)
         if isinstance(action, StopPod)
         and action.pod_name in pods
         and not (pods[action.pod_name].get("metadata") or {}).get("deletionTimestamp")
     )
-    return Pass(result, tuple(create), delete, decision.wake_at)
+    candidates = (decision.wake_at, folded.wake_at if folded is not None else None)
+    wake_at = min((when for when in candidates if when is not None), default=None)
+    return Pass(result, tuple(create), delete, wake_at)
 
 
 def invalid_status(message: str, now: datetime) -> WorkflowStatus:

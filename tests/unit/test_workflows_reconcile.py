@@ -13,7 +13,9 @@ import yaml
 
 from analysis.workflows.reconcile import (
     OVERSIZED_REPORT,
+    REPORT_GRACE,
     RESOURCE_UNSUPPORTED,
+    SILENT_WAIT,
     invalid_status,
     plan_pass,
     project_pod,
@@ -180,3 +182,23 @@ def test_the_stored_status_is_read_back_as_written() -> None:
     stored = {"status": first.status.model_dump(by_alias=True)}
     assert status_of(stored) == first.status
     assert status_of({}) is None
+
+
+def test_a_silent_wait_container_is_given_up_on_after_the_grace_period() -> None:
+    first = plan_pass(workflow(), None, {}, NOW)
+    action = first.create[0]
+    silent = pod(action.pod_name, action.node_id, "Running")
+    silent["status"]["containerStatuses"] = [
+        {"name": "main", "state": {"terminated": {"exitCode": 0, "finishedAt": "2026-01-01T00:00:10Z"}}},
+        {"name": "wait", "state": {"running": {}}},
+    ]
+    pods = {action.pod_name: silent}
+    waiting = plan_pass(workflow(), first.status, pods, NOW + timedelta(seconds=20))
+    assert waiting.status.nodes[action.node_id].phase == "Running"
+    assert waiting.delete == ()
+    assert waiting.wake_at == NOW + timedelta(seconds=10) + REPORT_GRACE
+
+    given_up = plan_pass(workflow(), waiting.status, pods, waiting.wake_at)
+    node = given_up.status.nodes[action.node_id]
+    assert (node.phase, node.message) == ("Error", SILENT_WAIT)
+    assert [stop.pod_name for stop in given_up.delete] == [action.pod_name]
