@@ -9,12 +9,8 @@ known steps and measurements. Screenshots of every page are kept in
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +18,8 @@ from typing import Any
 
 import pytest
 from dashboard_browser import Browser, stop
+from dashboard_helpers import artefacts_folder, dashboard_process, new_namespace, shot
+from dashboard_helpers import call as call_at
 from kubernetes import client
 from plugin_helpers import (
     create_rollout,
@@ -56,18 +54,10 @@ class Dashboard:
     kubeconfig: str
 
 
-def _namespace(api_client: Any, prefix: str) -> str:
-    core = client.CoreV1Api(api_client)
-    body = client.V1Namespace(metadata=client.V1ObjectMeta(generate_name=prefix))
-    name: str = core.create_namespace(body).metadata.name
-    until("the default service account", lambda: core.list_namespaced_service_account(name).items, bool)
-    return name
-
-
 @pytest.fixture(scope="module")
 def namespaces(api_client: Any) -> Iterator[tuple[str, str]]:
     install_crds(api_client, timeout=120)
-    live, still = _namespace(api_client, "dash-live-"), _namespace(api_client, "dash-still-")
+    live, still = new_namespace(api_client, "dash-live-"), new_namespace(api_client, "dash-still-")
     try:
         yield live, still
     finally:
@@ -98,28 +88,10 @@ def live_namespace(namespaces: tuple[str, str], controller: None) -> str:
 
 @pytest.fixture(scope="module")
 def dashboard(devcluster: DevCluster, namespaces: tuple[str, str]) -> Iterator[Dashboard]:
-    argv = [sys.executable, "-m", "rollouts.plugin", "dashboard", "-A", "--port", "0"]
-    process = subprocess.Popen(
-        [*argv, "--kubeconfig", str(devcluster.kubeconfig)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("Dashboard: http://127.0.0.1:"), (
-            line,
-            process.stderr and process.stderr.read(),
-        )
-        url = line.split(" ", 1)[1].strip()
+    with dashboard_process(str(devcluster.kubeconfig), "-A") as url:
+        assert url.startswith("http://127.0.0.1:"), url
         base, token = url.split("/?token=")
         yield Dashboard(url, base, token, str(devcluster.kubeconfig))
-    finally:
-        stop(process)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
 
 
 @pytest.fixture(scope="module")
@@ -133,40 +105,11 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def artefacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = Path(os.environ.get("ROLLOUTS_TEST_ARTEFACTS") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return artefacts_folder(tmp_path_factory.mktemp("screenshots"))
 
 
-def _shot(browser: Browser, artefacts: Path, name: str) -> None:
-    path = browser.screenshot(artefacts / f"dashboard-{name}.png")
-    print(f"screenshot: {path}")
-    assert path.stat().st_size > 5000  # a rendered page, not an empty image
-
-
-def call(
-    dashboard: Dashboard,
-    path: str,
-    *,
-    method: str = "GET",
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, Any, Any]:
-    request = urllib.request.Request(dashboard.base + path, data=body, method=method, headers=headers or {})
-    opener = urllib.request.build_opener(_NoRedirect)
-    try:
-        with opener.open(request, timeout=30) as answer:
-            raw = answer.read()
-            status, answer_headers = answer.status, answer.headers
-    except urllib.error.HTTPError as error:
-        raw, status, answer_headers = error.read(), error.code, error.headers
-    content_type = answer_headers.get("Content-Type", "")
-    return status, json.loads(raw) if "json" in content_type else raw, answer_headers
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+def call(dashboard: Dashboard, path: str, **options: Any) -> tuple[int, Any, Any]:
+    return call_at(dashboard.base, path, **options)
 
 
 def bearer(dashboard: Dashboard, **more: str) -> dict[str, str]:
@@ -311,27 +254,6 @@ def test_bad_actions_are_refused_and_change_nothing(
     assert after["status"] == still_rollout["status"]
 
 
-def test_no_auth_is_refused_beyond_loopback(devcluster: DevCluster) -> None:
-    argv = [
-        sys.executable,
-        "-m",
-        "rollouts.plugin",
-        "dashboard",
-        "--address",
-        "0.0.0.0",
-        "--insecure-no-auth",
-    ]
-    done = subprocess.run(
-        [*argv, "--port", "0", "--kubeconfig", str(devcluster.kubeconfig)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 1
-    assert "refusing to listen on 0.0.0.0 without auth" in done.stderr
-
-
 def test_pages_show_the_overview_steps_and_a_metric_chart(
     dashboard: Dashboard, browser: Browser, artefacts: Path, still_rollout: dict[str, Any]
 ) -> None:
@@ -344,7 +266,7 @@ def test_pages_show_the_overview_steps_and_a_metric_chart(
     assert "1/4" in row
     assert "nginx:1.27" in row
     assert browser.evaluate("document.cookie") == ""  # the token cookie is HttpOnly
-    _shot(browser, artefacts, "overview")
+    shot(browser, artefacts, "overview")
 
     browser.click('tr[data-name="still"] a')
     browser.wait_for("the steps", "document.querySelectorAll('#steps li').length === 4")
@@ -364,7 +286,7 @@ def test_pages_show_the_overview_steps_and_a_metric_chart(
     assert "Strategy\tCanary" in text or "Strategy\nCanary" in text
     assert "[object" not in text
     assert "null" not in text
-    _shot(browser, artefacts, "detail-analysis")
+    shot(browser, artefacts, "detail-analysis")
 
 
 def _paused_canary(api_client: Any, namespace: str, name: str) -> None:
@@ -404,7 +326,7 @@ def test_clicking_promote_advances_the_rollout(
 ) -> None:
     live = live_namespace
     _open_paused(dashboard, browser, api_client, live, "clicked")
-    _shot(browser, artefacts, "detail-paused")
+    shot(browser, artefacts, "detail-paused")
     browser.click("#promote")
     browser.wait_for("the confirmation", "document.getElementById('confirm').open")
     browser.click("#confirm-ok")
@@ -416,7 +338,7 @@ def test_clicking_promote_advances_the_rollout(
     browser.wait_for("Healthy on the page", "document.querySelector('.head .badge')?.innerText === 'Healthy'")
     browser.wait_for("the controller's events", "document.querySelectorAll('#events tr').length > 0")
     assert "replica counts (no traffic router)" in browser.evaluate("document.body.innerText")
-    _shot(browser, artefacts, "detail-promoted")
+    shot(browser, artefacts, "detail-promoted")
 
     browser.click('button[data-revision="1"]')  # roll back to the first template
     browser.wait_for("the confirmation", "document.getElementById('confirm').open")
@@ -434,9 +356,21 @@ def test_a_plugin_change_shows_without_reload(
     live = live_namespace
     _open_paused(dashboard, browser, api_client, live, "watched")
     browser.evaluate("window.sameDocument = true")
+    browser.wait_for("the live stream open", "document.getElementById('live').dataset.state === 'open'")
+    messages = browser.evaluate("window.liveMessages")
     assert plugin_main(["abort", "watched", "-n", live, "--kubeconfig", dashboard.kubeconfig]) == 0
     browser.wait_for(
         "Degraded on the page", "document.querySelector('.head .badge')?.innerText === 'Degraded'"
     )
     assert browser.evaluate("window.sameDocument") is True  # updated in place, never reloaded
-    _shot(browser, artefacts, "detail-aborted-live")
+    # it came over the server-sent-events stream: more messages on it, and the page never
+    # fetched a view (the JSON reads end in /info; the stream's path ends in /info/watch)
+    assert browser.evaluate("window.liveMessages") > messages
+    fetched = browser.evaluate(
+        "performance.getEntriesByType('resource').map(e => e.name).filter(n => n.endsWith('/info'))"
+    )
+    assert fetched == []
+    # (a stream shows in the timing entries only once it has ended; the open one is the page's)
+    stream = browser.evaluate("source.readyState === EventSource.OPEN && new URL(source.url).pathname")
+    assert stream == f"/api/v1/rollouts/{live}/watched/info/watch"
+    shot(browser, artefacts, "detail-aborted-live")
