@@ -8,12 +8,15 @@ creates; the command follows them and exits 0 for Succeeded, 1 for Failed, 2 for
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from kubernetes import client
+from plugin_helpers import Terminal
 from test_controller_harness import ControllerProcess, rollout_crds, wait_for
 from test_workflow_controller import PIPELINE, finished, run_pods, workflow_controller
 
@@ -143,3 +146,39 @@ def test_run_local_needs_no_cluster_and_exits_with_the_outcome(tmp_path: Path) -
     failed = local(failing, "-o", "json")
     assert failed.returncode == 1
     assert '"phase": "Failed"' in failed.stdout
+
+
+def test_run_watch_redraws_the_tree_in_place_on_a_terminal(
+    devcluster: DevCluster,
+    api_client: Any,
+    namespace: str,
+    workflow_controller: ControllerProcess,
+    tmp_path: Path,
+) -> None:
+    """In a pseudo-terminal: frames overwrite each other (cursor up, no screen clear), coloured
+    icons; with NO_COLOR the same redraws without colour."""
+    manifest = tmp_path / "slow.yaml"
+    manifest.write_text(FAILING.replace("failing-", "slow-").replace("echo about to fail; exit 3", "sleep 2"))
+    environ = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
+    environ["TERM"] = "xterm-256color"
+    argv = [sys.executable, "-m", "rollouts.cli", "workflow", "run", str(manifest), "--watch"]
+    argv += ["--kubeconfig", str(devcluster.kubeconfig), "-n", namespace]
+    terminal = Terminal(argv, environ)
+    try:
+        terminal.expect("Status:")
+        assert terminal.wait() == 0
+    finally:
+        terminal.close()
+    output = terminal.output
+    assert re.search(r"\x1b\[\d+F", output), "frames are not redrawn in place"
+    assert "\x1b[2J" not in output
+    assert "\x1b[32m✔\x1b[0m" in output
+    assert "Running" in output and "Succeeded" in output
+
+    plain = Terminal(argv, {**environ, "NO_COLOR": "1"})
+    try:
+        assert plain.wait() == 0
+    finally:
+        plain.close()
+    assert "\x1b[32m" not in plain.output
+    assert "✔ slow-" in plain.output
