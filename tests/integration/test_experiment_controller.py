@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
+from test_controller_deploy import forbidden, rendered, service_account_kubeconfig
 from test_controller_harness import (
     GROUP,
     MERGE_PATCH,
@@ -28,7 +29,9 @@ from test_controller_harness import (
     wait_for,
 )
 
+from rollouts.devcluster import DevCluster
 from rollouts.hashes import pod_template_hash
+from rollouts.manifests import apply_documents
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "experiment.yaml"
@@ -165,3 +168,118 @@ def test_an_experiment_runs_its_templates_and_analysis_to_success_then_scales_do
     assert controller.writes() == before
     assert controller.requests(kind="replicasets", verb="POST") == 2
     assert controller.requests(kind="analysisruns", verb="POST") == 1
+
+    # §10.1 metrics, read at scrape time.
+    samples = controller.metrics()
+    labels = {("namespace", experiments.namespace), ("name", "demo")}
+    assert samples[("experiment_info", frozenset({*labels, ("phase", "Successful")}))] == 1
+    assert samples[("experiment_phase", frozenset({*labels, ("phase", "Successful")}))] == 1
+    assert samples[("experiment_phase", frozenset({*labels, ("phase", "Running")}))] == 0
+    assert samples[("experiment_reconcile_count", frozenset(labels))] > 0
+    assert samples.get(("experiment_reconcile_error_total", frozenset(labels)), 0) == 0
+
+
+def test_a_failing_analysis_fails_the_experiment_and_scales_it_down(
+    experiments: Experiments, controller: ControllerProcess
+) -> None:
+    experiments.create(job_template("experiment-smoke", 1), "analysistemplates")
+    experiments.create(experiment_manifest("bad", duration="5m", scaleDownDelaySeconds=0))
+
+    failed = wait_for(experiments.phase_is("bad", "Failed"), "the experiment to fail")
+    [run] = failed["analysisRuns"]
+    assert (run["analysisRun"], run["phase"]) == ("bad-smoke", "Failed")
+    assert failed["message"] == run.get("message", "")
+    wait_for(lambda: experiments.scaled_down("bad-baseline", "bad-candidate"), "the scale-down")
+    wait_for(lambda: not {"bad-baseline", "bad-candidate"} & experiments.services(), "Services deleted")
+    assert "AnalysisRunFailed" in experiments.reasons()
+    assert "ExperimentFailed" in experiments.reasons()
+    assert {s["status"] for s in experiments.status("bad")["templateStatuses"]} == {"Successful"}
+
+
+def test_terminate_ends_an_experiment_early_and_successfully(
+    experiments: Experiments, controller: ControllerProcess
+) -> None:
+    manifest = experiment_manifest("stop", scaleDownDelaySeconds=1)
+    del manifest["spec"]["duration"]  # indefinite
+    del manifest["spec"]["analyses"]
+    experiments.create(manifest)
+    wait_for(experiments.phase_is("stop", "Running"), "the experiment to run")
+
+    experiments.patch("stop", {"spec": {"terminate": True}})
+    done = wait_for(experiments.phase_is("stop", "Successful"), "the experiment to end")
+    assert {s["status"] for s in done["templateStatuses"]} == {"Successful"}
+    wait_for(lambda: experiments.scaled_down("stop-baseline", "stop-candidate"), "the scale-down")
+    deadline = experiments.cluster.replica_sets()["stop-baseline"].metadata.annotations["scale-down-deadline"]
+    assert deadline.endswith("Z")
+
+
+def test_an_invalid_spec_gets_the_condition_and_a_warning(
+    experiments: Experiments, controller: ControllerProcess
+) -> None:
+    manifest = experiment_manifest("twins")
+    manifest["spec"]["templates"][1]["name"] = "baseline"
+    experiments.create(manifest)
+
+    message = "Experiment twins has repeated template name 'baseline' in templates"
+
+    def invalid() -> dict[str, Any] | None:
+        conditions = experiments.status("twins").get("conditions") or []
+        return next((c for c in conditions if c["type"] == "InvalidSpec"), None)
+
+    condition = wait_for(invalid, "the InvalidSpec condition")
+    assert (condition["status"], condition["reason"], condition["message"]) == (
+        "True",
+        "InvalidSpec",
+        message,
+    )
+    warnings = [e for e in experiments.cluster.events("InvalidSpec") if e.involved_object.name == "twins"]
+    assert [(e.type, e.message, e.involved_object.kind) for e in warnings] == [
+        ("Warning", message, "Experiment")
+    ]
+    assert experiments.cluster.replica_sets() == {}
+
+    # Fixed: the condition goes and the experiment starts.
+    experiments.patch("twins", {"spec": {"templates": experiment_manifest("twins")["spec"]["templates"]}})
+    wait_for(
+        lambda: invalid() is None and experiments.status("twins").get("phase"), "the fixed spec to start"
+    )
+
+
+def test_a_killed_controller_resumes_without_duplicates(
+    experiments: Experiments, controller: ControllerProcess
+) -> None:
+    experiments.create(job_template("experiment-smoke", 0), "analysistemplates")
+    experiments.create(experiment_manifest("durable", duration="12s", scaleDownDelaySeconds=2))
+    wait_for(lambda: experiments.status("durable").get("availableAt"), "the experiment to be available")
+    wait_for(lambda: "durable-smoke" in experiments.runs(), "the AnalysisRun")
+    controller.kill()
+    controller.start()
+
+    wait_for(experiments.phase_is("durable", "Successful"), "the experiment to succeed after the restart")
+    wait_for(lambda: experiments.scaled_down("durable-baseline", "durable-candidate"), "the scale-down")
+    assert set(experiments.cluster.replica_sets()) == {"durable-baseline", "durable-candidate"}
+    assert set(experiments.runs()) == {"durable-smoke"}
+    # The new process sent no create for what the old one had made.
+    assert controller.requests(kind="replicasets", verb="POST") == 0
+    assert controller.requests(kind="analysisruns", verb="POST") == 0
+
+
+def test_the_deploy_rbac_is_enough_for_experiments(
+    devcluster: DevCluster, api_client: Any, rollout_crds: list[str], experiments: Experiments, tmp_path: Path
+) -> None:
+    """Run as the ``argo-rollouts`` ServiceAccount of ``deploy/``: every write an experiment needs
+    (ReplicaSets, Services created and deleted, AnalysisRuns, the status, Events) is allowed."""
+    apply_documents(api_client, rendered(), "argo-rollouts")
+    kubeconfig = service_account_kubeconfig(devcluster, api_client, tmp_path / "sa-kubeconfig")
+    controller = ControllerProcess(kubeconfig, experiments.namespace, tmp_path / "controller.log").start()
+    try:
+        experiments.create(job_template("experiment-smoke", 0), "analysistemplates")
+        experiments.create(experiment_manifest("rbac", duration="3s", scaleDownDelaySeconds=0))
+        wait_for(experiments.phase_is("rbac", "Successful"), "the experiment to succeed")
+        wait_for(lambda: not {"rbac-baseline", "rbac-candidate"} & experiments.services(), "Services deleted")
+        assert forbidden(controller) == []
+        assert controller.requests(kind="services", verb="DELETE") == 2
+        assert controller.requests(kind="experiments", verb="PATCH") > 0
+    finally:
+        controller.stop()
+        print(controller.log_tail(100))
