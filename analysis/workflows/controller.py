@@ -6,6 +6,13 @@ the controller process shares (pods built by the Kubernetes executor's ``pod_man
 the run), and writes ``status`` with one merge patch only when it changed. Timers (backoffs,
 suspends, deadlines) come back as ``Result.requeue_at``; pod events wake the run's loop.
 
+Resource steps have no pod: ``executors.resources.ResourceStep`` acts on its object with the
+synchronous dynamic client (in a worker thread, so the event loop never blocks) over the API
+client the process gives (``resource_client``); the node stays ``Pending`` until the step ends,
+so the scheduler keeps asking for it and the pass keeps checking its conditions every
+``RESOURCE_POLL``. A controller restarted mid-step acts again (a ``create`` then meets
+AlreadyExists), and the controller's own identity acts, so its RBAC must allow those objects.
+
 Pod creations are remembered per run so that the echo of our own status write, which can arrive
 before the pod watch has seen the new pod, does not send a second (409) create; a restarted
 controller starts with an empty memory and a fully populated index instead.
@@ -13,15 +20,23 @@ controller starts with an empty memory and a fully populated index instead.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from analysis.controller.api import MERGE_PATCH, ApiCaller, ApiCallError
 from analysis.controller.reconcile import Result
-from analysis.workflows.actions import PodReport
+from analysis.workflows.actions import PodReport, StartPod
 from analysis.workflows.executors.pods import PodSettings, pod_manifest
-from analysis.workflows.reconcile import invalid_status, plan_pass, status_of, workflow_of
+from analysis.workflows.executors.resources import ResourceStep
+from analysis.workflows.reconcile import (
+    RESOURCE_UNSUPPORTED,
+    invalid_status,
+    plan_pass,
+    status_of,
+    workflow_of,
+)
 from analysis.workflows.runs import template_references
 from analysis.workflows.scheduler import apply_report
 from analysis.workflows.spec import WorkflowSpec
@@ -33,6 +48,7 @@ RUNS_PATH: Final = f"/apis/{GROUP}/{VERSION}/namespaces/{{namespace}}/workflowru
 PODS_PATH: Final = "/api/v1/namespaces/{namespace}/pods"
 ARGO_GROUP_PATH: Final = "/apis/argoproj.io/v1alpha1"
 STOP_GRACE_SECONDS: Final = 5
+RESOURCE_POLL: Final = timedelta(seconds=2)
 
 PodSource = Callable[[str, str], Mapping[str, Mapping[str, Any]]]
 """(namespace, run) → the run's pods by name, as the watch last saw them."""
@@ -63,23 +79,27 @@ class WorkflowReconciler:
         *,
         clock: Callable[[], datetime],
         settings: PodSettings | None = None,
+        resource_client: Any = None,
     ) -> None:
         self.api = api
         self.pods = pods
         self.clock = clock
         self.settings = settings or PodSettings()
+        self.resource_client = resource_client
+        self._dynamic: Any = None
         self._created: dict[tuple[str, str], set[str]] = {}
+        self._resources: dict[tuple[str, str], dict[str, ResourceStep]] = {}
 
     async def reconcile(self, body: Mapping[str, Any]) -> Result:
         metadata = body.get("metadata") or {}
         namespace, name = str(metadata.get("namespace", "")), str(metadata.get("name", ""))
         key = (namespace, name)
         if metadata.get("deletionTimestamp"):
-            self._created.pop(key, None)
+            self._forget(key)
             return Result(gone=True)
         stored = status_of(body)
         if stored is not None and stored.phase in FINAL_PHASES:
-            self._created.pop(key, None)
+            self._forget(key)
             return Result()
         now = self.clock()
         workflow = workflow_of(body)
@@ -113,8 +133,46 @@ class WorkflowReconciler:
             except ApiCallError as error:
                 if error.status != 404:
                     raise
+        status, resource_wake = await self._resource_steps(key, metadata, step.resources, status, now)
         written = await self._write(namespace, name, stored, status)
-        return Result(requeue_at=step.wake_at, body=written)
+        wakes = [when for when in (step.wake_at, resource_wake) if when is not None]
+        return Result(requeue_at=min(wakes, default=None), body=written)
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        self._created.pop(key, None)
+        self._resources.pop(key, None)
+
+    async def _resource_steps(
+        self,
+        key: tuple[str, str],
+        metadata: Mapping[str, Any],
+        actions: tuple[StartPod, ...],
+        status: WorkflowStatus,
+        now: datetime,
+    ) -> tuple[WorkflowStatus, datetime | None]:
+        """Act on / check each resource step the scheduler asks for; fold in how they ended."""
+        if not actions:
+            return status, None
+        if self.resource_client is None:
+            for action in actions:
+                status = apply_report(status, PodReport(action.node_id, "Error", RESOURCE_UNSUPPORTED), now)
+            return status, None
+        if self._dynamic is None:
+            from kubernetes.dynamic import DynamicClient
+
+            self._dynamic = await asyncio.to_thread(DynamicClient, self.resource_client)
+        steps = self._resources.setdefault(key, {})
+        waiting = False
+        for action in actions:
+            step = steps.get(action.node_id)
+            if step is None:
+                step = ResourceStep(self._dynamic, action, key[0], _owner(metadata))
+                steps[action.node_id] = step
+            report = await asyncio.to_thread(step.advance)
+            if report is not None and report.phase != "Running":
+                status = apply_report(status, report, now)
+            waiting = waiting or not step.done
+        return status, now + RESOURCE_POLL if waiting else None
 
     async def _write(
         self, namespace: str, name: str, stored: WorkflowStatus | None, status: WorkflowStatus

@@ -29,6 +29,7 @@ from analysis.workflows.validation import Library
 
 __all__ = [
     "NODE_ID_ANNOTATION",
+    "RESOURCE_UNSUPPORTED",
     "Folded",
     "Pass",
     "fold_pods",
@@ -46,10 +47,7 @@ OVERSIZED_REPORT = (
 )
 SILENT_WAIT = "the wait container did not report the step's outputs"
 REPORT_GRACE = timedelta(seconds=30)
-RESOURCE_UNSUPPORTED = (
-    "resource templates are not run by the controller yet; "
-    "use analysis.workflows.runs.run_on_cluster for workflows with resource steps"
-)
+RESOURCE_UNSUPPORTED = "resource templates need the controller to be given an API client for them"
 
 
 def project_pod(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -148,12 +146,14 @@ def fold_pods(status: WorkflowStatus, pods: Mapping[str, Mapping[str, Any]], now
 
 @dataclass(frozen=True)
 class Pass:
-    """The outcome of one pass: the status to store, the pods to create and delete, the next timer."""
+    """The outcome of one pass: the status to store, the pods to create and delete, the next timer,
+    and the resource steps to act on or check (they have no pod; the shell runs them)."""
 
     status: WorkflowStatus
     create: tuple[StartPod, ...]
     delete: tuple[StopPod, ...]
     wake_at: datetime | None
+    resources: tuple[StartPod, ...] = ()
 
 
 def plan_pass(
@@ -169,15 +169,11 @@ def plan_pass(
     folded = fold_pods(status, pods, now) if status is not None else None
     decision = schedule(workflow, folded.status if folded is not None else None, now, library)
     silent = folded.silent if folded is not None else ()
-    result = decision.status
-    create: list[StartPod] = []
-    for action in decision.actions:
-        if not isinstance(action, StartPod) or action.pod_name in pods:
-            continue
-        if action.template.get("resource") is not None:
-            result = apply_report(result, PodReport(action.node_id, "Error", RESOURCE_UNSUPPORTED), now)
-            continue
-        create.append(action)
+    starts = [action for action in decision.actions if isinstance(action, StartPod)]
+    resources = tuple(action for action in starts if action.template.get("resource") is not None)
+    create = [
+        action for action in starts if action.template.get("resource") is None and action.pod_name not in pods
+    ]
     delete = tuple(
         action
         for action in (*silent, *decision.actions)
@@ -187,7 +183,7 @@ def plan_pass(
     )
     candidates = (decision.wake_at, folded.wake_at if folded is not None else None)
     wake_at = min((when for when in candidates if when is not None), default=None)
-    return Pass(result, tuple(create), delete, wake_at)
+    return Pass(decision.status, tuple(create), delete, wake_at, resources)
 
 
 def invalid_status(message: str, now: datetime) -> WorkflowStatus:

@@ -65,8 +65,13 @@ def register(
     clock: Callable[[], datetime],
     resync_seconds: float = 300.0,
     environ: Mapping[str, str] = os.environ,
+    resource_client: Any = None,
 ) -> RunLoops | None:
-    """Add the WorkflowRun handlers to ``registry`` (None when disabled by the environment)."""
+    """Add the WorkflowRun handlers to ``registry`` (None when disabled by the environment).
+
+    ``resource_client`` (a ``kubernetes.client.ApiClient``) lets resource steps run; without it
+    they end in ``Error`` saying so.
+    """
     if environ.get(ENABLED_ENV, "true").lower() in ("false", "0", "no"):
         return None
     indexed: dict[str, Any] = {}
@@ -75,7 +80,9 @@ def register(
         store = indexed[INDEX].get((namespace, run)) if INDEX in indexed else None
         return {str(pod["metadata"]["name"]): pod for pod in (store or ())}
 
-    reconciler = WorkflowReconciler(api, pods_of, clock=clock, settings=pod_settings(environ))
+    reconciler = WorkflowReconciler(
+        api, pods_of, clock=clock, settings=pod_settings(environ), resource_client=resource_client
+    )
     # RunLoop only calls ``reconcile(body) -> Result``, which this reconciler provides.
     loops = RunLoops(cast(Reconciler, reconciler), clock, resync_seconds)
 

@@ -104,7 +104,12 @@ class Controller:
             clock=self.clock,
             resync_seconds=self.config.resync_seconds,
         )
-        register_workflows(registry, KubeApiCaller(client), clock=self.clock)
+        register_workflows(
+            registry,
+            KubeApiCaller(client),
+            clock=self.clock,
+            resource_client=k8s_client.ApiClient(self.configuration),  # for resource steps
+        )
         # Argo's state metrics (rollout_info, analysis_run_info, ...), read from the loops at scrape time
         self.metrics.registry.register(StateCollector(self.loops.rollouts, runs.runs))
         if self.config.metrics_port:

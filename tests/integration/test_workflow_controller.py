@@ -151,3 +151,63 @@ def test_shutdown_terminate_stops_the_run_and_deletes_its_pod(
     assert status.message == "Stopped with strategy 'Terminate'"
     assert not any(node.name.endswith(".onExit") for node in status.nodes.values())
     wait_for(lambda: not run_pods(api_client, namespace, name), "the fetch pod to be deleted", timeout=WAIT)
+
+
+RESOURCES = """
+metadata: {generateName: resources-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      failFast: false
+      tasks:
+      - {name: config, template: config}
+      - {name: bad, template: job}
+  - name: config
+    resource:
+      action: create
+      setOwnerReference: true
+      manifest: |
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {generateName: made-by-workflow-}
+        data: {ready: "yes"}
+      successCondition: data.ready == yes
+    outputs:
+      parameters:
+      - {name: name, valueFrom: {jsonPath: "{.metadata.name}"}}
+  - name: job
+    resource:
+      action: create
+      manifest: |
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {generateName: workflow-job-}
+        spec:
+          backoffLimit: 0
+          template:
+            spec:
+              restartPolicy: Never
+              containers:
+              - {name: main, image: busybox, command: [sh, -c, "exit 3"]}
+      successCondition: status.succeeded > 0
+      failureCondition: status.failed > 0
+"""
+
+
+def test_the_controller_runs_resource_steps_and_waits_for_their_conditions(
+    api_client: Any, namespace: str, workflow_controller: ControllerProcess
+) -> None:
+    name = submit(api_client, Workflow.from_dict(yaml.safe_load(RESOURCES)), namespace)["metadata"]["name"]
+    status = finished(api_client, namespace, name)
+
+    nodes = {node.display_name: node for node in status.nodes.values()}
+    assert nodes["config"].phase == "Succeeded"
+    assert nodes["bad"].phase == "Failed"
+    assert nodes["bad"].message == "failure condition 'status.failed > 0' evaluated true"
+    assert status.phase == "Failed"
+    made = nodes["config"].outputs.parameters[0].value
+    config_map = client.CoreV1Api(api_client).read_namespaced_config_map(made, namespace)
+    assert config_map.metadata.owner_references[0].name == name
+    assert run_pods(api_client, namespace, name) == []  # resource steps run no pod

@@ -14,7 +14,6 @@ import yaml
 from analysis.workflows.reconcile import (
     OVERSIZED_REPORT,
     REPORT_GRACE,
-    RESOURCE_UNSUPPORTED,
     SILENT_WAIT,
     invalid_status,
     plan_pass,
@@ -146,7 +145,7 @@ def test_an_oversized_report_is_an_error_with_the_reason() -> None:
     assert step.status.nodes[action.node_id].message == OVERSIZED_REPORT
 
 
-def test_resource_steps_are_refused_by_the_controller_with_a_message() -> None:
+def test_resource_steps_are_handed_to_the_shell_not_created_as_pods() -> None:
     manifest = """
 metadata: {name: wf}
 spec:
@@ -157,7 +156,10 @@ spec:
 """
     step = plan_pass(workflow(manifest), None, {}, NOW)
     assert step.create == ()
-    assert [node.message for node in step.status.nodes.values()] == [RESOURCE_UNSUPPORTED]
+    assert [action.node_name for action in step.resources] == ["wf"]
+    again = plan_pass(workflow(manifest), step.status, {}, NOW + timedelta(seconds=9))
+    assert [action.node_name for action in again.resources] == ["wf"]  # until the step ends
+    assert [node.phase for node in again.status.nodes.values()] == ["Pending"]
 
 
 def test_an_unreadable_spec_is_reported_not_raised() -> None:
