@@ -8,24 +8,18 @@ Go's ``template: name:1:12: ...`` messages. Callers need a single ``except``.
 
 from __future__ import annotations
 
+from analysis.expr.errors import position
+
 
 class TemplateError(Exception):
     """A template could not be parsed or rendered."""
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+    def __init__(self, message: str, where: str = "") -> None:
         self.message = message
-        self.line = line
-        self.column = column
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        if self.line is None or self.column is None:
-            return self.message
-        return f"{self.line}:{self.column}: {self.message}"
+        super().__init__(f"{where}: {message}" if where else message)
 
     @classmethod
     def at(cls, message: str, source: str, offset: int) -> TemplateError:
-        offset = max(0, min(offset, len(source)))
-        line = source.count("\n", 0, offset) + 1
-        column = offset - (source.rfind("\n", 0, offset) + 1) + 1
-        return cls(message, line, column)
+        """An error located at a character ``offset`` of ``source`` (``line:column`` from 1)."""
+        line, column = position(source, offset)
+        return cls(message, f"{line}:{column}")
