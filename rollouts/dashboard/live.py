@@ -47,6 +47,15 @@ def _path(kind: str, namespace: str) -> str:
     return f"{prefix}/namespaces/{namespace}/{plural}" if namespace else f"{prefix}/{plural}"
 
 
+def _kept(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object as held in memory: without ``managedFields``, which no view reads and which
+    can be most of an object's size."""
+    metadata = obj.get("metadata")
+    if isinstance(metadata, dict):
+        metadata.pop("managedFields", None)
+    return obj
+
+
 def _key(obj: dict[str, Any]) -> tuple[str, str]:
     metadata = obj.get("metadata") or {}
     return str(metadata.get("namespace", "")), str(metadata.get("name", ""))
@@ -83,7 +92,7 @@ class Watcher(threading.Thread):
 
     def _list(self) -> str:
         answer = json.loads(self._get([], 60).data)
-        items = {_key(item): item for item in answer.get("items") or []}
+        items = {_key(item): _kept(item) for item in answer.get("items") or []}
         with self._lock:
             self._objects = items
         self.synced.set()
@@ -123,7 +132,7 @@ class Watcher(threading.Thread):
                 if kind == "DELETED":
                     self._objects.pop(_key(obj), None)
                 else:
-                    self._objects[_key(obj)] = obj
+                    self._objects[_key(obj)] = _kept(obj)
             self._hub.bump()
         return version
 

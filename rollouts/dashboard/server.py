@@ -103,6 +103,7 @@ class _Dashboard:
         self.views = SharedReads(max_age=0.5, forget_after=5.0)  # keyed by change counter
         self.live = LiveObjects(cluster)
         self.csrf_secret = new_token()
+        self.boot = new_token()[:8]  # tells this start's event ids from a previous one's
         self.access = KubernetesAccess(cluster) if settings.auth == AUTH_KUBERNETES else None
 
     # -- who is asking
@@ -351,7 +352,7 @@ def _handler(dashboard: _Dashboard) -> type[BaseHTTPRequestHandler]:
                 headers = {key.lower(): value for key, value in self.headers.items()}
                 caller = dashboard.admit(method, found, headers)
                 if found.stream:
-                    self._stream(found, caller)
+                    self._stream(found, caller, sse.last_event_id(headers, dashboard.boot))
                     return
                 if found.kind in ("list", "detail"):
                     refused = dashboard.authorize_view(caller, found)
@@ -400,8 +401,9 @@ def _handler(dashboard: _Dashboard) -> type[BaseHTTPRequestHandler]:
             else:
                 self._json(200, dashboard.act(found, self._read_body(), caller))
 
-        def _stream(self, found: Route, caller: Caller) -> None:
-            """Server-sent events: the view now, then again after each change (see `sse`)."""
+        def _stream(self, found: Route, caller: Caller, resumed: int | None) -> None:
+            """Server-sent events: the view now, then again after each change (see `sse`);
+            ``resumed``: the change counter a reconnecting page last saw."""
             refused = dashboard.authorize_view(caller, found)
             key = f"{found.kind}/{found.namespace}/{found.name}/{sorted(refused)}"
 
@@ -421,13 +423,13 @@ def _handler(dashboard: _Dashboard) -> type[BaseHTTPRequestHandler]:
                 200, "text/event-stream; charset=utf-8", {"Connection": "close", "X-Accel-Buffering": "no"}
             )
             self.wfile.write(f"retry: {sse.RETRY_MILLISECONDS}\n\n".encode())
-            last_sent: str | None = None
+            last_sent = view if resumed == seen else None  # the page holds this very view
             last_write = time.monotonic()
             ends = last_write + sse.STREAM_SECONDS
             while True:
                 step = sse.next_message(last_sent, view, time.monotonic() - last_write)
                 if step.message is not None:
-                    self.wfile.write(sse.frame(step.message, event_id=seen))
+                    self.wfile.write(sse.frame(step.message, event_id=sse.event_id(dashboard.boot, seen)))
                     last_sent, last_write = step.message, time.monotonic()
                 elif step.heartbeat:
                     self.wfile.write(sse.comment("keep-alive"))

@@ -4,9 +4,10 @@ One message is one whole view (the JSON the page draws), sent only when it diffe
 last one sent on that stream; between messages a comment line keeps proxies and the browser's
 ``EventSource`` from timing the stream out. Changes arriving in a burst are coalesced by the
 server waiting `COALESCE_SECONDS` before it renders, so a controller writing ten statuses in a
-second costs a page one or two messages. Message ids are the server's change counter, so a
-reconnecting page's ``Last-Event-ID`` says how old its view is; it always gets a fresh
-snapshot. Pure: text in, bytes out.
+second costs a page one or two messages. A message's id is ``<boot>.<change counter>``
+(``boot`` is random per server start): a page reconnecting with the ``Last-Event-ID`` of the
+counter still current already holds the view and is sent nothing until the next change; any
+other id (older, or from a server since restarted) gets a fresh snapshot. Pure: text in, bytes out.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "STREAM_SECONDS",
     "Next",
     "comment",
+    "event_id",
     "frame",
     "last_event_id",
     "next_message",
@@ -37,10 +39,12 @@ RETRY_MILLISECONDS = 2000
 """How long ``EventSource`` waits before reconnecting (sent once per stream)."""
 
 
-def frame(data: str, *, event_id: int | None = None, event: str | None = None) -> bytes:
+def frame(data: str, *, event_id: str | None = None, event: str | None = None) -> bytes:
     """One message; every line of ``data`` gets its own ``data:`` field, as the format needs."""
     lines = []
     if event_id is not None:
+        if any(character in event_id for character in "\r\n\0"):
+            raise ValueError("an event id is one line without NUL")
         lines.append(f"id: {event_id}")
     if event is not None:
         if "\n" in event or "\r" in event:
@@ -55,11 +59,17 @@ def comment(text: str = "") -> bytes:
     return f": {text.replace(chr(10), ' ').replace(chr(13), ' ')}\n\n".encode()
 
 
-def last_event_id(headers: Mapping[str, str]) -> int | None:
-    """The id a reconnecting ``EventSource`` sends back (``headers`` lower-case); None if absent
-    or not one of ours."""
-    text = headers.get("last-event-id", "").strip()
-    return int(text) if text.isdigit() and len(text) < 19 else None
+def event_id(boot: str, version: int) -> str:
+    return f"{boot}.{version}"
+
+
+def last_event_id(headers: Mapping[str, str], boot: str) -> int | None:
+    """The change counter a reconnecting ``EventSource`` last saw (``headers`` lower-case); None
+    if absent, malformed, or from another start of the server."""
+    seen_boot, _, version = headers.get("last-event-id", "").strip().partition(".")
+    if seen_boot != boot or not version.isdigit() or len(version) > 18:
+        return None
+    return int(version)
 
 
 @dataclass(frozen=True)

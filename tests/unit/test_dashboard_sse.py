@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from rollouts.dashboard.sse import HEARTBEAT_SECONDS, Next, comment, frame, last_event_id, next_message
+from rollouts.dashboard.sse import (
+    HEARTBEAT_SECONDS,
+    Next,
+    comment,
+    event_id,
+    frame,
+    last_event_id,
+    next_message,
+)
 
 
 def test_a_message_is_id_then_data_then_a_blank_line() -> None:
-    assert frame('{"a": 1}', event_id=7) == b'id: 7\ndata: {"a": 1}\n\n'
+    assert frame('{"a": 1}', event_id="b00t.7") == b'id: b00t.7\ndata: {"a": 1}\n\n'
     assert frame("x") == b"data: x\n\n"
 
 
@@ -18,9 +26,11 @@ def test_every_line_of_the_data_gets_its_own_field() -> None:
     )
 
 
-def test_an_event_name_cannot_smuggle_a_field() -> None:
+def test_an_event_name_or_id_cannot_smuggle_a_field() -> None:
     with pytest.raises(ValueError, match="one line"):
         frame("x", event="failure\ndata: evil")
+    with pytest.raises(ValueError, match="one line"):
+        frame("x", event_id="1\ndata: evil")
 
 
 def test_a_comment_is_one_line_the_browser_ignores() -> None:
@@ -31,16 +41,19 @@ def test_a_comment_is_one_line_the_browser_ignores() -> None:
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
-        ({"last-event-id": "42"}, 42),
-        ({"last-event-id": " 42 "}, 42),
-        ({"last-event-id": "-1"}, None),
-        ({"last-event-id": "abc"}, None),
-        ({"last-event-id": "9" * 40}, None),
+        ({"last-event-id": "b00t.42"}, 42),
+        ({"last-event-id": " b00t.42 "}, 42),
+        ({"last-event-id": "other.42"}, None),  # a previous start of the server
+        ({"last-event-id": "42"}, None),
+        ({"last-event-id": "b00t.-1"}, None),
+        ({"last-event-id": "b00t.abc"}, None),
+        ({"last-event-id": "b00t." + "9" * 40}, None),
         ({}, None),
     ],
 )
 def test_last_event_id(headers: dict[str, str], expected: int | None) -> None:
-    assert last_event_id(headers) == expected
+    assert last_event_id(headers, "b00t") == expected
+    assert last_event_id({"last-event-id": event_id("b00t", 7)}, "b00t") == 7
 
 
 def test_a_new_view_is_sent_at_once() -> None:
