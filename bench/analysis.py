@@ -95,6 +95,17 @@ def prometheus_queries(prometheus: PrometheusServer) -> float:
     return sum(value for labels, value in samples if labels.get("handler") == "/api/v1/query")
 
 
+def settled_requests(controller: Controller) -> Counter[tuple[str, str]]:
+    """The controller's request counters once they stop moving (two equal reads 2 s apart)."""
+    previous = controller.requests()
+    while True:
+        time.sleep(2)
+        current = controller.requests()
+        if current == previous:
+            return current
+        previous = current
+
+
 def run_manifest(name: str, address: str, interval: str) -> dict[str, Any]:
     ratio = (
         f'sum(http_requests_total{{revision="{REVISION}",code!~"5.."}}) / '
@@ -170,7 +181,7 @@ def bench(
 
         wait(lambda: all((item.get("status") or {}).get("phase") in COMPLETED for item in listed()), 300)
         queries = prometheus_queries(prometheus) - queries_before
-        requests = controller.requests()
+        requests = settled_requests(controller)  # the Events follow the final status writes
         requests.subtract(requests_before)
         peak = controller.peak_rss_kib / 1024
         report(listed(), interval, Window(queries, +requests, cpu, window, peak))
