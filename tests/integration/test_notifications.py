@@ -218,6 +218,14 @@ def test_step_completed_messages_reach_a_slack_incoming_webhook(
     assert all(payload["username"] == "rollouts" for payload in payloads)
     fields = payloads[0]["attachments"][0]["fields"]
     assert {"title": "web", "value": "nginx:1.28", "short": True} in fields
+    # the settings are read through a short cache, not once per Event
+    events = sum(
+        value
+        for (metric_name, labels), value in notifying_controller.metrics().items()
+        if metric_name == "rollout_events_total" and dict(labels).get("name") == NAME
+    )
+    reads = notifying_controller.requests(kind="configmaps", verb="GET")
+    assert 1 <= reads < events, (reads, events)
 
 
 def test_a_failing_receiver_gets_the_message_on_the_third_try_while_the_rollout_goes_on(
