@@ -42,7 +42,8 @@ CATALOG: Final = {
 # Rollout has no inline template, so a workloadRef Rollout still gets its message).
 ATTACHMENT: Final = (
     '[{"title": {{toJson .rollout.metadata.name}}, "color": "COLOUR", "fields": ['
-    '{"title": "Strategy", "value": "{{if .rollout.spec.strategy.blueGreen}}BlueGreen{{else}}Canary{{end}}",'
+    '{"title": "Strategy", "value": '
+    '"{{with .rollout.spec.strategy}}{{if .blueGreen}}BlueGreen{{else}}Canary{{end}}{{end}}",'
     ' "short": true}'
     "{{with .rollout.spec.template}}{{range .spec.containers}}, "
     '{"title": {{toJson .name}}, "value": {{toJson .image}}, "short": true}{{end}}{{end}}]}]'

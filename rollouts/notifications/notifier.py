@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -87,11 +88,11 @@ class Notifier:
             if self._queue is None:
                 self._queue = asyncio.Queue(QUEUE_SIZE)
                 self._worker = asyncio.get_running_loop().create_task(self._drain())
-            self._queue.put_nowait(_Item(rollout, reason, warning))
+            self._queue.put_nowait(_Item(as_go_sees_it(rollout), reason, warning))
         except asyncio.QueueFull:
             log.error("notification queue full; dropping the notification for Event %s", reason)
             self._count(self.metrics.error, rollout, reason, warning)
-        except RuntimeError as error:  # no running loop: only in misuse, never raise into the caller
+        except (RuntimeError, TypeError, ValueError) as error:  # never raise into the caller
             log.error("cannot queue notification for Event %s: %s", reason, error)
 
     async def close(self) -> None:
@@ -251,6 +252,13 @@ class Notifier:
         counter.labels(
             namespace=namespace, name=name, type="Warning" if warning else "Normal", reason=reason
         ).inc()
+
+
+def as_go_sees_it(rollout: Mapping[str, Any]) -> dict[str, Any]:
+    """A snapshot of the object as Argo hands it to templates: JSON-decoded, numbers as float64
+    (so ``{{.rollout.spec.replicas}}`` prints as in Argo), and safe from later mutation."""
+    snapshot: dict[str, Any] = json.loads(json.dumps(rollout, default=str), parse_int=float)
+    return snapshot
 
 
 def _namespace_name(rollout: Mapping[str, Any]) -> tuple[str, str]:
