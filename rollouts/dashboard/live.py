@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rollouts.dashboard.rawapi import request
-from rollouts.plugin.kube import Cluster
+from rollouts.plugin.kube import ApiError, Cluster
 
 __all__ = ["KINDS", "LiveObjects", "Watcher"]
 
@@ -40,6 +40,7 @@ KINDS: dict[str, tuple[str, str]] = {
 WATCH_SECONDS = 240  # the API server ends each watch; we resume from the last resourceVersion
 SYNC_PATIENCE = 30.0
 MAX_BACKOFF = 10.0
+REFUSED_RETRY = 30.0
 
 
 def _path(kind: str, namespace: str) -> str:
@@ -76,6 +77,7 @@ class Watcher(threading.Thread):
         self._lock = threading.Lock()
         self.synced = threading.Event()
         self.error = ""
+        self.refused = ""  # the API's 403 message while the dashboard may not list this kind
         self._stop = threading.Event()
 
     def objects(self) -> list[dict[str, Any]]:
@@ -95,6 +97,7 @@ class Watcher(threading.Thread):
         items = {_key(item): _kept(item) for item in answer.get("items") or []}
         with self._lock:
             self._objects = items
+        self.refused = ""
         self.synced.set()
         self._hub.bump()
         return str((answer.get("metadata") or {}).get("resourceVersion", ""))
@@ -136,6 +139,22 @@ class Watcher(threading.Thread):
             self._hub.bump()
         return version
 
+    def _failed(self, error: ApiError, backoff: float) -> str:
+        """A refused list (403) counts as synced and empty, so a page waits for nobody; asked
+        again after `REFUSED_RETRY`. Anything else is retried with ``backoff``."""
+        self.error = str(error)
+        log.warning("watching %s in %r: %s", self.kind, self.namespace or "*", self.error)
+        if error.status == 403:
+            with self._lock:
+                self._objects = {}
+            self.refused = self.error
+            self.synced.set()
+            self._hub.bump()
+            self._stop.wait(REFUSED_RETRY)
+        else:
+            self._stop.wait(backoff)
+        return ""
+
     def run(self) -> None:
         backoff = 0.5
         version = ""
@@ -148,7 +167,10 @@ class Watcher(threading.Thread):
                 self.error = ""
             except _GoneError:
                 version = ""
-            except Exception as error:  # the API went away or refused: retry, never die
+            except ApiError as error:
+                version = self._failed(error, backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+            except Exception as error:  # the API went away: retry, never die
                 self.error = f"{type(error).__name__}: {error}"
                 log.warning("watching %s in %r: %s", self.kind, self.namespace or "*", self.error)
                 version = ""
@@ -191,13 +213,18 @@ class LiveObjects:
                 raise TimeoutError(f"could not list {kind} in {namespace or 'all namespaces'}: {found.error}")
         return found
 
-    def objects(self, kind: str, namespace: str) -> list[dict[str, Any]]:
-        """The objects of ``kind`` in ``namespace``, from a cluster-wide watcher if one runs."""
+    def objects(self, kind: str, namespace: str, *, optional: bool = False) -> list[dict[str, Any]]:
+        """The objects of ``kind`` in ``namespace``, from a cluster-wide watcher if one runs.
+        `PermissionError` when the dashboard may not list them, unless ``optional`` (Events,
+        Jobs: the page is shown without them, as ``kubectl rollouts get`` does)."""
         with self._lock:
             everywhere = self._watchers.get((kind, "")) if namespace else None
-        if everywhere is not None and everywhere.synced.is_set():
+        if everywhere is not None and everywhere.synced.is_set() and not everywhere.refused:
             return [obj for obj in everywhere.objects() if _key(obj)[0] == namespace]
-        return self.watcher(kind, namespace).objects()
+        found = self.watcher(kind, namespace)
+        if found.refused and not optional:
+            raise PermissionError(found.refused)
+        return found.objects()
 
     def stop(self) -> None:
         with self._lock:

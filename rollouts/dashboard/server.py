@@ -247,12 +247,10 @@ class _Dashboard:
             pods=live.objects("Pod", namespace),
             analysis_runs=live.objects("AnalysisRun", namespace),
             experiments=live.objects("Experiment", namespace),
-            jobs=() if "jobs" in refused else live.objects("Job", namespace),
+            jobs=() if "jobs" in refused else live.objects("Job", namespace, optional=True),
         )
-        events = (
-            [] if "events" in refused else [e for e in live.objects("Event", namespace) if _involves(e, name)]
-        )
-        return rollout_detail(rollout, children, now, events)
+        events = [] if "events" in refused else live.objects("Event", namespace, optional=True)
+        return rollout_detail(rollout, children, now, [event for event in events if _involves(event, name)])
 
     # -- what is done
     def act(self, found: Route, raw_body: bytes, caller: Caller) -> dict[str, Any]:
@@ -416,6 +414,8 @@ def _handler(dashboard: _Dashboard) -> type[BaseHTTPRequestHandler]:
             try:
                 seen = dashboard.live.version
                 view = render(seen)  # an unknown rollout is a plain 404, before any event
+            except PermissionError as error:
+                raise RouteError(403, str(error)) from None
             except TimeoutError as error:
                 raise RouteError(502, str(error)) from None
             self.close_connection = True
@@ -442,8 +442,9 @@ def _handler(dashboard: _Dashboard) -> type[BaseHTTPRequestHandler]:
                 seen = dashboard.live.version
                 try:
                     view = render(seen)
-                except RouteError as error:  # the rollout was deleted while shown
-                    self.wfile.write(sse.frame(json.dumps({"error": error.message}), event="failure"))
+                except (RouteError, PermissionError) as error:  # deleted while shown, or access lost
+                    message = error.message if isinstance(error, RouteError) else str(error)
+                    self.wfile.write(sse.frame(json.dumps({"error": message}), event="failure"))
                     return
 
         def _asset(self, path: str) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from dashboard_browser import Browser, stop
 from kubernetes import client
-from plugin_helpers import until
+from plugin_helpers import now_text, set_rollout_status, until
 
 
 def new_namespace(api_client: Any, prefix: str) -> str:
@@ -25,6 +25,25 @@ def new_namespace(api_client: Any, prefix: str) -> str:
     name: str = core.create_namespace(body).metadata.name
     until("the default service account", lambda: core.list_namespaced_service_account(name).items, bool)
     return name
+
+
+def write_paused_status(api_client: Any, namespace: str, name: str, **more: Any) -> None:
+    """Status of a canary paused at step 1 (index), as a controller would write it; none runs."""
+    set_rollout_status(
+        api_client,
+        namespace,
+        name,
+        phase="Paused",
+        message="CanaryPauseStep",
+        currentStepIndex=1,
+        currentPodHash="bbb",
+        stableRS="aaa",
+        pauseConditions=[{"reason": "CanaryPauseStep", "startTime": now_text()}],
+        controllerPause=True,
+        replicas=2,
+        availableReplicas=2,
+        **more,
+    )
 
 
 @contextmanager

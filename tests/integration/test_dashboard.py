@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from dashboard_browser import Browser, stop
-from dashboard_helpers import artefacts_folder, dashboard_process, new_namespace, shot
+from dashboard_helpers import artefacts_folder, dashboard_process, new_namespace, shot, write_paused_status
 from dashboard_helpers import call as call_at
 from kubernetes import client
 from plugin_helpers import (
@@ -27,7 +27,6 @@ from plugin_helpers import (
     objects,
     read,
     rollout_manifest,
-    set_rollout_status,
     until,
 )
 
@@ -121,22 +120,7 @@ def still_rollout(api_client: Any, namespaces: tuple[str, str]) -> dict[str, Any
     """A paused canary at its analysis step with a run of three measurements, written by hand."""
     namespace = namespaces[1]
     created = create_rollout(api_client, namespace, rollout_manifest("still", canary={"steps": STILL_STEPS}))
-    set_rollout_status(
-        api_client,
-        namespace,
-        "still",
-        phase="Paused",
-        message="CanaryPauseStep",
-        currentStepIndex=1,
-        currentPodHash="bbb",
-        stableRS="aaa",
-        pauseConditions=[{"reason": "CanaryPauseStep", "startTime": now_text()}],
-        controllerPause=True,
-        replicas=2,
-        readyReplicas=2,
-        availableReplicas=2,
-        updatedReplicas=1,
-    )
+    write_paused_status(api_client, namespace, "still", readyReplicas=2, updatedReplicas=1)
     run = {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "AnalysisRun",
