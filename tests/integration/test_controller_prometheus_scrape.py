@@ -41,10 +41,7 @@ def prometheus(controller: ControllerProcess, tmp_path: Path) -> Iterator[Promet
 
 
 def _series(prometheus: PrometheusServer, promql: str) -> list[dict[str, Any]]:
-    return [
-        {**entry["metric"], "value": entry["value"][1]}
-        for entry in prometheus.query(promql)
-    ]
+    return [{**entry["metric"], "value": entry["value"][1]} for entry in prometheus.query(promql)]
 
 
 def test_prometheus_answers_rollout_info_and_the_abort_reason(
@@ -89,7 +86,5 @@ def test_prometheus_answers_rollout_info_and_the_abort_reason(
         lambda: not _series(prometheus, f"rollout_abort_info{{{selector}}}"),
         "rollout_abort_info to go stale after the retry",
     )
-    health = wait_for(
-        lambda: _series(prometheus, 'up{job="exporter"}'), "the controller target's up series"
-    )
+    health = wait_for(lambda: _series(prometheus, 'up{job="exporter"}'), "the controller target's up series")
     assert [entry["value"] for entry in health] == ["1"]
