@@ -33,6 +33,7 @@ from analysis.workflows.executors.resources import ResourceStep
 from analysis.workflows.reconcile import (
     RESOURCE_UNSUPPORTED,
     invalid_status,
+    logs_needed,
     plan_pass,
     status_of,
     workflow_of,
@@ -106,7 +107,10 @@ class WorkflowReconciler:
         if isinstance(workflow, str):
             return Result(body=await self._write(namespace, name, stored, invalid_status(workflow, now)))
         library = await self._library(workflow.spec, namespace)
-        step = plan_pass(workflow, stored, self.pods(namespace, name), now, library)
+        pods = self.pods(namespace, name)
+        logs = {pod: await self._wait_log(namespace, pod) for pod in logs_needed(pods)}
+        found = {pod: log for pod, log in logs.items() if log}
+        step = plan_pass(workflow, stored, pods, now, library=library, wait_logs=found)
         status = step.status
         created = self._created.setdefault(key, set())
         for action in step.create:
@@ -137,6 +141,23 @@ class WorkflowReconciler:
         written = await self._write(namespace, name, stored, status)
         wakes = [when for when in (step.wake_at, resource_wake) if when is not None]
         return Result(requeue_at=min(wakes, default=None), body=written)
+
+    async def _wait_log(self, namespace: str, pod: str) -> str | None:
+        """The tail of a pod's ``wait`` log (where an oversized report is), through the
+        synchronous client in a worker thread: the API caller decodes JSON only."""
+        if self.resource_client is None:
+            return None
+        from kubernetes import client
+        from kubernetes.client.exceptions import ApiException
+
+        core: Any = client.CoreV1Api(self.resource_client)
+        try:
+            text: str = await asyncio.to_thread(
+                core.read_namespaced_pod_log, pod, namespace, container="wait", tail_lines=5
+            )
+        except ApiException:
+            return None
+        return text
 
     def _forget(self, key: tuple[str, str]) -> None:
         self._created.pop(key, None)

@@ -34,6 +34,7 @@ __all__ = [
     "Pass",
     "fold_pods",
     "invalid_status",
+    "logs_needed",
     "plan_pass",
     "project_pod",
     "status_of",
@@ -42,8 +43,8 @@ __all__ = [
 
 NODE_ID_ANNOTATION = "workflows.argoproj.io/node-id"
 OVERSIZED_REPORT = (
-    "the step's outputs did not fit the pod's termination message (4000 bytes); "
-    "the controller does not read them from the wait container's log"
+    "the step's outputs did not fit the pod's termination message (4000 bytes) "
+    "and its wait container's log could not be read"
 )
 SILENT_WAIT = "the wait container did not report the step's outputs"
 REPORT_GRACE = timedelta(seconds=30)
@@ -108,16 +109,27 @@ def _main_finished_at(pod: Mapping[str, Any]) -> datetime | None:
     return None
 
 
-def fold_pods(status: WorkflowStatus, pods: Mapping[str, Mapping[str, Any]], now: datetime) -> Folded:
+def logs_needed(pods: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Pods whose report is too large for the termination message: their wait log must be read."""
+    return [name for name, pod in pods.items() if interpret(_node_id(pod), dict(pod)) is None]
+
+
+def _node_id(pod: Mapping[str, Any]) -> str:
+    return str(((pod.get("metadata") or {}).get("annotations") or {}).get(NODE_ID_ANNOTATION))
+
+
+def fold_pods(
+    status: WorkflowStatus,
+    pods: Mapping[str, Mapping[str, Any]],
+    now: datetime,
+    wait_logs: Mapping[str, str] | None = None,
+) -> Folded:
     """``status`` with what the run's pods (by name) say about their nodes folded in.
 
     A pod whose ``main`` container ended ``REPORT_GRACE`` ago while ``wait`` has not reported is
     given up on (``Error``), as the Kubernetes executor does, so a run never hangs on it.
     """
-    by_node = {
-        str(((pod.get("metadata") or {}).get("annotations") or {}).get(NODE_ID_ANNOTATION)): (name, pod)
-        for name, pod in pods.items()
-    }
+    by_node = {_node_id(pod): (name, pod) for name, pod in pods.items()}
     silent: list[StopPod] = []
     wakes: list[datetime] = []
     for node in list(status.nodes.values()):
@@ -131,7 +143,10 @@ def fold_pods(status: WorkflowStatus, pods: Mapping[str, Mapping[str, Any]], now
         name, pod = found
         report = interpret(node.id, dict(pod))
         if report is None:
-            report = PodReport(node.id, "Error", OVERSIZED_REPORT)
+            log = (wait_logs or {}).get(name)
+            report = (interpret(node.id, dict(pod), log) if log else None) or PodReport(
+                node.id, "Error", OVERSIZED_REPORT
+            )
         main_ended = _main_finished_at(pod) if report.phase == "Running" else None
         if main_ended is not None:
             if now >= main_ended + REPORT_GRACE:
@@ -161,12 +176,14 @@ def plan_pass(
     status: WorkflowStatus | None,
     pods: Mapping[str, Mapping[str, Any]],
     now: datetime,
+    *,
     library: Library | None = None,
+    wait_logs: Mapping[str, str] | None = None,
 ) -> Pass:
     """Fold the pods in, schedule once, and keep only the pod actions the cluster still needs."""
     if status is not None and status.phase in FINAL_PHASES:
         return Pass(status, (), (), None)
-    folded = fold_pods(status, pods, now) if status is not None else None
+    folded = fold_pods(status, pods, now, wait_logs) if status is not None else None
     decision = schedule(workflow, folded.status if folded is not None else None, now, library)
     silent = folded.silent if folded is not None else ()
     starts = [action for action in decision.actions if isinstance(action, StartPod)]

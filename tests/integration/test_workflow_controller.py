@@ -211,3 +211,26 @@ def test_the_controller_runs_resource_steps_and_waits_for_their_conditions(
     config_map = client.CoreV1Api(api_client).read_namespaced_config_map(made, namespace)
     assert config_map.metadata.owner_references[0].name == name
     assert run_pods(api_client, namespace, name) == []  # resource steps run no pod
+
+
+BIG_OUTPUT = """
+metadata: {generateName: big-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    script:
+      image: python:3.11
+      command: [python3]
+      source: print("y" * 6000)
+"""
+
+
+def test_outputs_too_large_for_the_termination_message_are_read_from_the_wait_log(
+    api_client: Any, namespace: str, workflow_controller: ControllerProcess
+) -> None:
+    name = submit(api_client, Workflow.from_dict(yaml.safe_load(BIG_OUTPUT)), namespace)["metadata"]["name"]
+    status = finished(api_client, namespace, name)
+    assert status.phase == "Succeeded", status.message
+    [node] = status.nodes.values()
+    assert node.outputs is not None and node.outputs.result == "y" * 6000

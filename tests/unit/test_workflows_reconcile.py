@@ -16,6 +16,7 @@ from analysis.workflows.reconcile import (
     REPORT_GRACE,
     SILENT_WAIT,
     invalid_status,
+    logs_needed,
     plan_pass,
     project_pod,
     status_of,
@@ -204,3 +205,18 @@ def test_a_silent_wait_container_is_given_up_on_after_the_grace_period() -> None
     node = given_up.status.nodes[action.node_id]
     assert (node.phase, node.message) == ("Error", SILENT_WAIT)
     assert [stop.pod_name for stop in given_up.delete] == [action.pod_name]
+
+
+def test_an_oversized_report_is_read_from_the_wait_log_when_the_shell_has_it() -> None:
+    first = plan_pass(workflow(), None, {}, NOW)
+    action = first.create[0]
+    pods = {action.pod_name: pod(action.pod_name, action.node_id, "Succeeded", report='{"inLog": true}')}
+    assert logs_needed(pods) == [action.pod_name]
+    big = "x" * 5000
+    log = (
+        f'step output\nrollouts-workflow-report: {{"phase": "Succeeded", "outputs": {{"result": "{big}"}}}}\n'
+    )
+    step = plan_pass(workflow(), first.status, pods, NOW, wait_logs={action.pod_name: log})
+    node = step.status.nodes[action.node_id]
+    assert node.phase == "Succeeded"
+    assert node.outputs is not None and node.outputs.result == big
