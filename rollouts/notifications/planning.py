@@ -84,7 +84,7 @@ def _destinations(
             continue
         wanted = subscription.triggers or config.default_triggers
         if trigger in wanted:
-            found.extend(subscription.destinations(trigger))
+            found.extend(subscription.destinations())
     by_trigger, annotation_problems = annotation_destinations(
         annotations, config.default_triggers, config.service_default_triggers
     )

@@ -12,9 +12,9 @@ destinations for Rollouts whose labels match their ``selector``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 import yaml
 
@@ -67,7 +67,7 @@ def annotation_destinations(
     return found, problems
 
 
-def _yaml_subscriptions(key: str, text: str, add: Any) -> list[str]:
+def _yaml_subscriptions(key: str, text: str, add: Callable[[str, str, list[str]], None]) -> list[str]:
     try:
         entries = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -100,12 +100,9 @@ class GlobalSubscription:
     triggers: tuple[str, ...]
     selector: str
 
-    def destinations(self, trigger: str) -> list[Destination]:
-        out = []
-        for recipient in self.recipients:
-            service, _, name = recipient.partition(":")
-            out.append(Destination(service, name))
-        return out if trigger in self.triggers or not self.triggers else []
+    def destinations(self) -> list[Destination]:
+        """``service:recipient`` entries (``service`` alone: an empty recipient)."""
+        return [Destination(*recipient.partition(":")[::2]) for recipient in self.recipients]
 
 
 REQUIREMENT: Final = re.compile(
