@@ -47,7 +47,7 @@ from rollouts.dashboard.kubeauth import AccessError, KubernetesAccess
 from rollouts.dashboard.live import LiveObjects
 from rollouts.dashboard.routes import ASSETS, Route, RouteError, parse_action_body, parse_login_body, route
 from rollouts.dashboard.sharing import SharedReads
-from rollouts.dashboard.views import overview, rollout_detail
+from rollouts.dashboard.views import live_overview, overview, rollout_detail
 from rollouts.planner.inputs import as_mapping, as_str
 from rollouts.plugin.get import children_of
 from rollouts.plugin.info import Children
@@ -230,7 +230,9 @@ class _Dashboard:
         now, live = datetime.now(UTC), self.live
         if found.kind == "list":
             shown = self.list_namespace(found.namespace)
-            return overview(live.objects("Rollout", shown), live.objects("ReplicaSet", shown), now)
+            return live_overview(
+                overview(live.objects("Rollout", shown), live.objects("ReplicaSet", shown), now)
+            )
         namespace, name = self.scoped(found.namespace).namespace, found.name
         rollout = next(
             (
@@ -424,13 +426,20 @@ def _handler(dashboard: _Dashboard) -> type[BaseHTTPRequestHandler]:
             )
             self.wfile.write(f"retry: {sse.RETRY_MILLISECONDS}\n\n".encode())
             last_sent = view if resumed == seen else None  # the page holds this very view
+            last_view: dict[str, Any] = json.loads(view) if last_sent is not None else {}
             last_write = time.monotonic()
             ends = last_write + sse.STREAM_SECONDS
             while True:
                 step = sse.next_message(last_sent, view, time.monotonic() - last_write)
                 if step.message is not None:
-                    self.wfile.write(sse.frame(step.message, event_id=sse.event_id(dashboard.boot, seen)))
-                    last_sent, last_write = step.message, time.monotonic()
+                    current = json.loads(step.message)
+                    delta = sse.overview_delta(last_view, current) if last_sent is not None else None
+                    event_id = sse.event_id(dashboard.boot, seen)
+                    if delta is None:
+                        self.wfile.write(sse.frame(step.message, event_id=event_id))
+                    else:
+                        self.wfile.write(sse.frame(json.dumps(delta), event_id=event_id, event="rows"))
+                    last_sent, last_view, last_write = step.message, current, time.monotonic()
                 elif step.heartbeat:
                     self.wfile.write(sse.comment("keep-alive"))
                     last_write = time.monotonic()

@@ -1,19 +1,23 @@
 """Server-sent events, the wire format of the live page: framing and when to send.
 
-One message is one whole view (the JSON the page draws), sent only when it differs from the
-last one sent on that stream; between messages a comment line keeps proxies and the browser's
-``EventSource`` from timing the stream out. Changes arriving in a burst are coalesced by the
-server waiting `COALESCE_SECONDS` before it renders, so a controller writing ten statuses in a
-second costs a page one or two messages. A message's id is ``<boot>.<change counter>``
-(``boot`` is random per server start): a page reconnecting with the ``Last-Event-ID`` of the
-counter still current already holds the view and is sent nothing until the next change; any
-other id (older, or from a server since restarted) gets a fresh snapshot. Pure: text in, bytes out.
+A message is the whole view the page draws (its JSON), sent only when it differs from the last
+one sent on that stream — or, for the overview, just the rows that changed (`overview_delta`:
+an ``event: rows`` message with the rows added or changed and the ones gone), so a change to
+one of 1,000 rollouts costs each page a row, not the list. Between messages a comment line
+keeps proxies and the browser's ``EventSource`` from timing the stream out. Changes arriving in
+a burst are coalesced by the server waiting `COALESCE_SECONDS` before it renders, so a
+controller writing ten statuses in a second costs a page one or two messages. A message's id
+is ``<boot>.<change counter>`` (``boot`` is random per server start): a page reconnecting with
+the ``Last-Event-ID`` of the counter still current already holds the view and is sent nothing
+until the next change; any other id (older, or from a server since restarted) gets a fresh
+snapshot. Pure: text in, bytes out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "COALESCE_SECONDS",
@@ -26,6 +30,7 @@ __all__ = [
     "frame",
     "last_event_id",
     "next_message",
+    "overview_delta",
 ]
 
 COALESCE_SECONDS = 0.3
@@ -87,3 +92,24 @@ def next_message(last_sent: str | None, view: str, seconds_since_write: float) -
     if seconds_since_write >= HEARTBEAT_SECONDS:
         return Next(heartbeat=True)
     return Next()
+
+
+def _row_key(row: Mapping[str, Any]) -> tuple[str, str]:
+    return str(row.get("namespace", "")), str(row.get("name", ""))
+
+
+def overview_delta(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The overview rows that changed since ``previous`` — ``upsert`` (new or changed rows),
+    ``remove`` (``[namespace, name]`` of rows gone) and the ``namespaces`` now seen — or None
+    when the views are not both overviews, or when most rows changed (the whole view is
+    then as small and simpler to apply)."""
+    before, after = previous.get("rollouts"), current.get("rollouts")
+    if not isinstance(before, list) or not isinstance(after, list):
+        return None
+    old = {_row_key(row): row for row in before}
+    new = {_row_key(row): row for row in after}
+    upsert = [row for key, row in new.items() if old.get(key) != row]
+    remove = [list(key) for key in old if key not in new]
+    if 2 * (len(upsert) + len(remove)) > max(len(after), 1):
+        return None
+    return {"upsert": upsert, "remove": remove, "namespaces": current.get("namespaces", [])}

@@ -22,6 +22,7 @@ from rollouts.plugin.info import Children, Node, RolloutInfo, rollout_info
 __all__ = [
     "analysis_run_view",
     "event_views",
+    "live_overview",
     "overview",
     "rollout_detail",
     "rollout_row",
@@ -60,7 +61,7 @@ def rollout_row(
     """One overview line: name, strategy, phase, step of N, weights, pods, images, age."""
     info = rollout_info(rollout, Children(replica_sets=replica_sets), now)
     created = as_mapping(rollout.get("metadata")).get("creationTimestamp")
-    row = {**_summary(info), "age": age(created, now)}
+    row = {**_summary(info), "age": age(created, now), "created": as_str(created)}
     return row if row["images"] else {**row, "images": _template_images(rollout)}
 
 
@@ -71,6 +72,13 @@ def overview(
     rows = [rollout_row(rollout, replica_sets, now) for rollout in rollouts]
     rows.sort(key=lambda row: (row["namespace"], row["name"]))
     return {"rollouts": rows, "namespaces": sorted({row["namespace"] for row in rows})}
+
+
+def live_overview(view: Mapping[str, Any]) -> dict[str, Any]:
+    """The overview as streamed: rows without ``age`` (the page counts it from ``created``), so
+    a row changes only when its rollout does and updates can carry just the changed rows."""
+    rows = [{key: value for key, value in row.items() if key != "age"} for row in view["rollouts"]]
+    return {**view, "rollouts": rows}
 
 
 def _step_text(step: Mapping[str, Any]) -> tuple[str, str]:

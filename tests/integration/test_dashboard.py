@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,14 @@ from plugin_helpers import (
     objects,
     read,
     rollout_manifest,
+    set_rollout_status,
     until,
 )
 
 from rollouts.crds.install import install_crds
 from rollouts.devcluster import DevCluster
 from rollouts.plugin import main as plugin_main
+from rollouts.plugin.ages import human_duration
 
 pytestmark = pytest.mark.integration
 
@@ -271,6 +274,31 @@ def test_pages_show_the_overview_steps_and_a_metric_chart(
     assert "[object" not in text
     assert "null" not in text
     shot(browser, artefacts, "detail-analysis")
+
+
+def test_the_overview_changes_row_by_row_and_counts_ages_itself(
+    dashboard: Dashboard, browser: Browser, api_client: Any, namespaces: tuple[str, str]
+) -> None:
+    namespace = namespaces[1]
+    browser.open(dashboard.base + "/#/")
+    browser.wait_for("the overview stream", "document.getElementById('live').dataset.state === 'open'")
+    browser.wait_for("the overview", "!!document.querySelector('tr[data-name=\"still\"]')")
+    browser.evaluate("window.sameDocument = true")
+    create_rollout(api_client, namespace, rollout_manifest("listed", canary={"steps": STEPS}))
+    write_paused_status(api_client, namespace, "listed")
+    row = "document.querySelector('tr[data-name=\"listed\"]')?.innerText"
+    browser.wait_for("the new row", f"({row} || '').includes('0/2')")
+    set_rollout_status(api_client, namespace, "listed", readyReplicas=2)
+    browser.wait_for("the row's ready pods", f"({row} || '').includes('2/2')")
+    # both arrived as row updates on the open stream, not as whole lists or a reload
+    assert browser.evaluate("window.liveRowUpdates") >= 2
+    assert browser.evaluate("window.sameDocument") is True
+    # the page counts ages itself, as kubectl prints them
+    spans = [-5, 0, 59, 119, 120, 125, 600, 3 * 3600, 7 * 3600 + 300, 30 * 3600, 3 * 86400 + 3600, 20 * 86400]
+    spans += [3 * 365 * 86400 + 4 * 86400, 9 * 365 * 86400]
+    assert browser.evaluate(f"{spans}.map(humanDuration)") == [
+        human_duration(timedelta(seconds=span)) for span in spans
+    ]
 
 
 def _paused_canary(api_client: Any, namespace: str, name: str) -> None:

@@ -12,6 +12,7 @@ from rollouts.dashboard.sse import (
     frame,
     last_event_id,
     next_message,
+    overview_delta,
 )
 
 
@@ -65,3 +66,38 @@ def test_an_unchanged_view_is_not_sent_again_but_a_heartbeat_is_when_due() -> No
     assert next_message("v1", "v1", 1.0) == Next()
     assert next_message("v1", "v1", HEARTBEAT_SECONDS) == Next(heartbeat=True)
     assert next_message("v1", "v1", HEARTBEAT_SECONDS + 60) == Next(heartbeat=True)
+
+
+def _row(name: str, status: str = "Healthy", namespace: str = "shop") -> dict[str, str]:
+    return {"namespace": namespace, "name": name, "status": status}
+
+
+def _overview(*rows: dict[str, str]) -> dict[str, object]:
+    return {"rollouts": list(rows), "namespaces": sorted({row["namespace"] for row in rows})}
+
+
+def test_an_overview_change_is_sent_as_the_rows_that_changed() -> None:
+    before = _overview(*(_row(f"web-{i}") for i in range(10)))
+    after = _overview(
+        *(_row(f"web-{i}", "Paused" if i == 3 else "Healthy") for i in range(1, 10)),
+        _row("new", namespace="pay"),
+    )
+    assert overview_delta(before, after) == {
+        "upsert": [_row("web-3", "Paused"), _row("new", namespace="pay")],
+        "remove": [["shop", "web-0"]],
+        "namespaces": ["pay", "shop"],
+    }
+
+
+def test_an_unchanged_overview_has_an_empty_delta() -> None:
+    view = _overview(_row("a"), _row("b"))
+    assert overview_delta(view, view) == {"upsert": [], "remove": [], "namespaces": ["shop"]}
+
+
+def test_the_whole_view_when_most_rows_changed_or_it_is_not_an_overview() -> None:
+    before = _overview(_row("a"), _row("b"), _row("c"))
+    assert overview_delta(before, _overview(_row("a", "x"), _row("b", "x"), _row("c"))) is None
+    assert overview_delta(before, _overview(_row("a", "x"), _row("b"), _row("c"))) is not None
+    assert overview_delta({}, before) is None  # nothing sent yet
+    assert overview_delta(before, {"name": "web", "steps": []}) is None  # a rollout page
+    assert overview_delta(_overview(), _overview()) == {"upsert": [], "remove": [], "namespaces": []}

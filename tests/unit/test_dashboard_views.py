@@ -11,6 +11,7 @@ import pytest
 from rollouts.dashboard.views import (
     analysis_run_view,
     event_views,
+    live_overview,
     overview,
     rollout_detail,
     step_views,
@@ -144,6 +145,20 @@ def test_overview_rows_carry_what_the_list_shows() -> None:
     assert web["images"] == [{"image": "web:1", "roles": ["stable"]}, {"image": "web:2", "roles": ["canary"]}]
     assert web["age"] == "5m"
     json.dumps(data)  # the API sends it as is
+
+
+def test_the_streamed_overview_leaves_ages_to_the_page() -> None:
+    data = overview([rollout("web", "shop")], [], NOW)
+    created = data["rollouts"][0]["created"]
+    assert created.endswith("Z") and data["rollouts"][0]["age"] == "5m"
+    streamed = live_overview(data)
+    assert "age" not in streamed["rollouts"][0]
+    assert streamed["rollouts"][0]["created"] == created
+    assert {key: value for key, value in data["rollouts"][0].items() if key != "age"} == streamed["rollouts"][
+        0
+    ]
+    assert streamed["namespaces"] == ["shop"]
+    assert "age" in data["rollouts"][0]  # the one-shot answer is left as it was
 
 
 def test_steps_timeline_marks_done_current_and_pending() -> None:

@@ -6,6 +6,7 @@
 
 const SVG = "http://www.w3.org/2000/svg";
 let lastText = null;
+let held = null; // the newest view received, drawn or waiting (the base "rows" events patch)
 let pendingText = null; // a view that arrived while the confirmation dialog was open
 let source = null;
 let session = null; // {auth, user, csrfToken} from /api/v1/session
@@ -61,6 +62,39 @@ function route() {
   return { view: "overview" };
 }
 
+// -- ages, as kubectl prints them (rollouts/plugin/ages.py: 45s, 7m5s, 3h, 12d); the streamed
+// overview leaves them to the page so that a row changes only when its rollout does
+function humanDuration(seconds) {
+  if (seconds < -1) return "<invalid>";
+  if (seconds < 0) return "0s";
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  const pair = (big, bigUnit, small, smallUnit) => (small === 0 ? `${big}${bigUnit}` : `${big}${bigUnit}${small}${smallUnit}`);
+  if (minutes < 10) return pair(minutes, "m", seconds % 60, "s");
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return pair(hours, "h", minutes % 60, "m");
+  if (hours < 48) return `${hours}h`;
+  const days = Math.floor(hours / 24);
+  if (hours < 24 * 8) return pair(days, "d", hours % 24, "h");
+  if (hours < 24 * 365 * 2) return `${days}d`;
+  const years = Math.floor(days / 365);
+  if (hours < 24 * 365 * 8) return pair(years, "y", days % 365, "d");
+  return `${years}y`;
+}
+
+function ageOf(created) {
+  const moment = Date.parse(created || "");
+  return Number.isNaN(moment) ? "<unknown>" : humanDuration(Math.floor((Date.now() - moment) / 1000));
+}
+
+function refreshAges() {
+  for (const cell of document.querySelectorAll("td.age[data-created]")) {
+    if (cell.dataset.created) cell.textContent = ageOf(cell.dataset.created);
+  }
+}
+setInterval(refreshAges, 5000);
+
 // -- overview
 function overviewRows(data) {
   const needle = filters.search.trim().toLowerCase();
@@ -115,7 +149,7 @@ function renderOverview(view, data) {
         el("td", {}, row.strategy === "Canary" ? `${row.setWeight}/${row.actualWeight}` : "-"),
         el("td", {}, `${row.replicas.ready}/${row.replicas.desired}`),
         el("td", { class: "images" }, row.images.map((i) => el("div", {}, i.image + (i.roles.length ? ` (${i.roles.join(", ")})` : "")))),
-        el("td", {}, row.age)
+        el("td", { class: "age", "data-created": row.created || "" }, row.age || ageOf(row.created))
       )
     )
   );
@@ -280,9 +314,25 @@ function liveState(state) {
 
 function draw(text) {
   if (text === lastText) return;
+  held = JSON.parse(text);
   if (document.getElementById("confirm").open) { pendingText = text; return; }
   lastText = text;
-  const data = JSON.parse(text);
+  drawView(held);
+}
+
+// an overview update with only the rows that changed: applied to the rows held, then drawn
+function applyRows(delta) {
+  if (!held || !Array.isArray(held.rollouts)) return;
+  const key = (row) => `${row.namespace}/${row.name}`;
+  const rows = new Map(held.rollouts.map((row) => [key(row), row]));
+  for (const [namespace, name] of delta.remove) rows.delete(`${namespace}/${name}`);
+  for (const row of delta.upsert) rows.set(key(row), row);
+  const sorted = [...rows.values()].sort((a, b) =>
+    a.namespace === b.namespace ? (a.name < b.name ? -1 : 1) : (a.namespace < b.namespace ? -1 : 1));
+  draw(JSON.stringify({ ...held, rollouts: sorted, namespaces: delta.namespaces }));
+}
+
+function drawView(data) {
   const where = route();
   const view = document.getElementById("view");
   if (where.view === "detail") renderDetail(view, data);
@@ -295,7 +345,8 @@ function connect() {
   const where = route();
   const opened = new EventSource(`${viewPath(where)}/watch`);
   source = opened;
-  window.liveMessages = 0;
+  window.liveMessages = 0; // for the tests: what came over this stream
+  window.liveRowUpdates = 0;
   liveState("connecting");
   opened.onopen = () => liveState("open");
   opened.onmessage = (event) => {
@@ -305,6 +356,12 @@ function connect() {
     if (document.getElementById("banner").className === "banner") banner("");
     draw(event.data);
   };
+  opened.addEventListener("rows", (event) => {
+    if (source !== opened) return;
+    window.liveMessages += 1;
+    window.liveRowUpdates += 1;
+    applyRows(JSON.parse(event.data));
+  });
   opened.addEventListener("failure", (event) => banner(JSON.parse(event.data).error));
   opened.onerror = () => {
     if (source !== opened) return;
@@ -338,6 +395,7 @@ function signIn(error) {
 
 async function start() {
   lastText = null;
+  held = null;
   pendingText = null;
   banner("");
   document.getElementById("view").replaceChildren(el("p", { class: "muted" }, "Loading…"));
@@ -369,6 +427,7 @@ document.getElementById("confirm").addEventListener("close", () => {
 });
 window.addEventListener("hashchange", () => {
   lastText = null;
+  held = null;
   pendingText = null;
   document.getElementById("view").replaceChildren(el("p", { class: "muted" }, "Loading…"));
   if (session) connect();
