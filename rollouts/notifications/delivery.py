@@ -36,6 +36,7 @@ __all__ = [
     "next_attempt_at",
     "retry_policy",
     "should_retry",
+    "slack_api_error",
 ]
 
 SLACK_API: Final = "https://slack.com/api/"
@@ -53,6 +54,8 @@ class HttpRequest:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     verify: bool = True
+    slack_api: bool = False
+    """Slack's Web API answers 200 with ``{"ok": false, "error": ...}`` on failure."""
 
 
 def build_request(service: Service, notification: Notification, destination: Destination) -> HttpRequest:
@@ -152,7 +155,9 @@ def _slack(service: Service, notification: Notification, destination: Destinatio
     api = _text(options, "apiURL", service) or SLACK_API
     url = api.rstrip("/") + "/chat.postMessage"
     body = json.dumps(slack_payload(notification, options, destination.recipient)).encode()
-    return HttpRequest("POST", url, (*headers, ("Authorization", f"Bearer {token}")), body, verify)
+    return HttpRequest(
+        "POST", url, (*headers, ("Authorization", f"Bearer {token}")), body, verify, slack_api=True
+    )
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,17 @@ def retry_policy(service: Service) -> RetryPolicy:
     return RetryPolicy(
         retries, _seconds(options.get("retryWaitMin"), 1.0), _seconds(options.get("retryWaitMax"), 5.0)
     )
+
+
+def slack_api_error(body: bytes) -> str | None:
+    """The ``error`` of a Slack Web API answer with ``"ok": false``, else ``None``."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return "Slack answered with something that is not JSON"
+    if isinstance(answer, Mapping) and answer.get("ok") is False:
+        return f"Slack refused the message: {answer.get('error', 'unknown error')}"
+    return None
 
 
 def should_retry(status: int | None) -> bool:

@@ -30,6 +30,7 @@ from rollouts.notifications.delivery import (
     build_request,
     retry_policy,
     should_retry,
+    slack_api_error,
 )
 from rollouts.notifications.metrics import NotificationMetrics
 from rollouts.notifications.planning import Delivery, plan_notifications
@@ -232,6 +233,10 @@ class Notifier:
             )
         except httpx.HTTPError as error:
             return None, f"{request.method} {request.url}: {type(error).__name__}: {error}", None
+        if request.slack_api and response.is_success:
+            refused = slack_api_error(response.content)
+            if refused is not None:
+                return 400, f"{request.method} {request.url}: {refused}", None
         retry_after = None
         header = response.headers.get("Retry-After")
         if header is not None and header.strip().isdigit():

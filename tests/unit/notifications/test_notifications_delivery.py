@@ -19,6 +19,7 @@ from rollouts.notifications.delivery import (
     next_attempt_at,
     retry_policy,
     should_retry,
+    slack_api_error,
 )
 from rollouts.notifications.messages import Notification, SlackParts, WebhookParts
 from rollouts.notifications.subscriptions import Destination
@@ -113,9 +114,17 @@ def test_slack_api_with_a_token_posts_to_chat_post_message_for_the_channel() -> 
         Notification(message="m", slack=SlackParts(icon="https://i.example/x.png")),
         Destination("slack", "ops"),
     )
-    assert request.url == "https://slack.example/api/chat.postMessage"
+    assert request.url == "https://slack.example/api/chat.postMessage" and request.slack_api
     assert ("Authorization", "Bearer xoxb-1") in request.headers
     assert json.loads(request.body) == {"text": "m", "channel": "ops", "icon_url": "https://i.example/x.png"}
+
+
+def test_slack_web_api_refusals_are_read_from_the_body() -> None:
+    assert slack_api_error(b'{"ok": true, "ts": "1"}') is None
+    assert slack_api_error(b'{"ok": false, "error": "channel_not_found"}') == (
+        "Slack refused the message: channel_not_found"
+    )
+    assert slack_api_error(b"<html>") == "Slack answered with something that is not JSON"
 
 
 @pytest.mark.parametrize(

@@ -96,6 +96,7 @@ def render(source: str, data: Any = None, **functions: Any) -> str:
         ("{{with .rollout.metadata}}{{.namespace}}/{{$.rollout.metadata.name}}{{end}}", "shop/guestbook"),
         ("{{$n := .rollout.metadata.name}}{{$n = upper $n}}{{$n}}", "GUESTBOOK"),
         ("a  {{- .rollout.metadata.name -}}  b", "aguestbookb"),
+        ("a {{-3}} b", "a -3 b"),  # no space after the dash: a number, not a trim marker
         ("a {{/* a comment */}}b", "a b"),
         ("a\n{{- /* trimmed */ -}}\nb", "ab"),
         ("{{1.5}} {{1e6}} {{0.0001}} {{100000.0}} {{-2}}", "1.5 1e+06 0.0001 100000 -2"),
