@@ -74,13 +74,17 @@ def resolve_arg_values(
 
 
 def _owned_run(experiment: ExperimentObject, analysis: str, observed: Observed) -> RunView | None:
-    """A run this Experiment already created for ``analysis`` (the newest collision suffix)."""
+    """A run this Experiment created for ``analysis`` since it became available (the newest
+    collision suffix). Older runs belong to an earlier attempt (``retry experiment`` wipes the
+    status): a new run is created then, under the next free name."""
     base = run_name(experiment, analysis)
     pattern = re.compile(re.escape(base) + r"(?:\.(\d+))?")
+    available = experiment.available_at
     found: list[tuple[int, RunView]] = []
     for name, run in observed.runs.items():
         match = pattern.fullmatch(name)
-        if match:
+        current = run.created_at is None or available is None or run.created_at >= available
+        if match and current:
             found.append((int(match.group(1) or 0), run))
     return max(found, key=lambda pair: pair[0])[1] if found else None
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rollouts.experiments.inputs import TEMPLATE_NAME_ANNOTATION, RunView, ServiceRef
-from rollouts.planner.inputs import ReplicaSetView, as_list, as_mapping, as_str
+from rollouts.planner.inputs import ReplicaSetView, as_list, as_mapping, as_str, parse_time
 
 __all__ = [
     "ReplicaSetRecord",
@@ -108,5 +108,6 @@ def project_run(body: Mapping[str, Any]) -> RunRecord:
         phase=as_str(status.get("phase")),
         message=as_str(status.get("message")),
         terminate=as_mapping(body.get("spec")).get("terminate") is True,
+        created_at=parse_time(metadata.get("creationTimestamp")),
     )
     return RunRecord(view, _version(body), _owner_uid(body))

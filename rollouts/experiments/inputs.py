@@ -195,6 +195,7 @@ class RunView:
     phase: str = ""
     message: str = ""
     terminate: bool = False
+    created_at: datetime | None = None
 
     @property
     def completed(self) -> bool:

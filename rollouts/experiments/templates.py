@@ -298,6 +298,13 @@ def reconcile_template(
             status["lastTransitionTime"] = format_time(now)
     else:
         _services(experiment, template, rs, desired=desired, observed=observed, outcome=outcome)
+        if desired > 0 and SCALE_DOWN_DEADLINE_ANNOTATION in rs.annotations:
+            # running again (a retried experiment): an old deadline must not cut the new run short
+            outcome.actions.append(
+                PatchReplicaSet(
+                    rs.name, {"metadata": {"annotations": {SCALE_DOWN_DEADLINE_ANNOTATION: None}}}
+                )
+            )
         if rs.spec_replicas != desired or desired == 0:
             _scale(experiment, template, rs, desired=desired, now=now, outcome=outcome)
     counts = (rs.replicas, rs.replicas, rs.ready, rs.available) if rs is not None else (0, 0, 0, 0)

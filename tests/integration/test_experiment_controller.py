@@ -120,7 +120,7 @@ def test_an_experiment_runs_its_templates_and_analysis_to_success_then_scales_do
     experiments: Experiments, controller: ControllerProcess
 ) -> None:
     experiments.create(job_template("experiment-smoke", 0), "analysistemplates")
-    manifest = experiment_manifest("demo", duration="10s", scaleDownDelaySeconds=3)
+    manifest = experiment_manifest("demo", scaleDownDelaySeconds=3)  # the example's 20 s
     experiments.create(manifest)
 
     running = wait_for(experiments.phase_is("demo", "Running"), "the experiment to run")
@@ -232,10 +232,12 @@ def test_an_invalid_spec_gets_the_condition_and_a_warning(
         "InvalidSpec",
         message,
     )
-    warnings = [e for e in experiments.cluster.events("InvalidSpec") if e.involved_object.name == "twins"]
-    assert [(e.type, e.message, e.involved_object.kind) for e in warnings] == [
-        ("Warning", message, "Experiment")
-    ]
+
+    def warnings() -> list[tuple[str, str, str]]:
+        events = [e for e in experiments.cluster.events("InvalidSpec") if e.involved_object.name == "twins"]
+        return [(e.type, e.message, e.involved_object.kind) for e in events]
+
+    assert wait_for(warnings, "the InvalidSpec Event") == [("Warning", message, "Experiment")]
     assert experiments.cluster.replica_sets() == {}
 
     # Fixed: the condition goes and the experiment starts.
@@ -283,3 +285,40 @@ def test_the_deploy_rbac_is_enough_for_experiments(
     finally:
         controller.stop()
         print(controller.log_tail(100))
+
+
+def test_retry_runs_a_finished_experiment_again_with_a_new_run(
+    experiments: Experiments, controller: ControllerProcess
+) -> None:
+    experiments.create(job_template("experiment-smoke", 1), "analysistemplates")
+    manifest = experiment_manifest("again", duration="1h", scaleDownDelaySeconds=60)
+    manifest["spec"]["analyses"][0]["requiredForCompletion"] = True  # the run decides, not the hour
+    experiments.create(manifest)
+    wait_for(experiments.phase_is("again", "Failed"), "the first attempt to fail")
+
+    def deadlines() -> dict[str, str] | None:
+        found = {
+            name: (rs.metadata.annotations or {}).get("scale-down-deadline")
+            for name, rs in experiments.cluster.replica_sets().items()
+        }
+        return found if all(found.values()) else None
+
+    first = wait_for(deadlines, "the first attempt's scale-down deadlines")
+
+    fixed = job_template("experiment-smoke", 0)
+    experiments.cluster.custom.patch_namespaced_custom_object(
+        GROUP, VERSION, experiments.namespace, "analysistemplates", "experiment-smoke",
+        {"spec": fixed["spec"]}, _content_type=MERGE_PATCH,
+    )  # fmt: skip
+    experiments.patch("again", {"status": None})  # what `kubectl rollouts retry experiment` sends
+
+    done = wait_for(experiments.phase_is("again", "Successful"), "the retried experiment to succeed")
+    assert done["analysisRuns"][0]["analysisRun"] == "again-smoke.1"
+    assert {name: run["status"]["phase"] for name, run in experiments.runs().items()} == {
+        "again-smoke": "Failed",
+        "again-smoke.1": "Successful",
+    }
+    # The first attempt's deadlines were dropped when it ran again; the end set new ones.
+    second = wait_for(deadlines, "the second attempt's scale-down deadlines")
+    assert all(second[name] > first[name] for name in first), (first, second)
+    assert all(spec == 1 for spec, _ in experiments.cluster.counts().values())  # waiting for them

@@ -234,3 +234,12 @@ def test_phase_changes_of_a_rollout_step_are_mirrored_on_the_rollout() -> None:
         )
         in outcome.actions
     )
+
+
+def test_a_run_from_before_a_retry_is_not_reused() -> None:
+    body = _available()  # available since 60 s ago; the old run is older than that
+    old = RunView("ex-smoke", "Successful", created_at=NOW.replace(hour=11))
+    outcome = _one(body, all_running(body, runs={"ex-smoke": old}))
+    [create] = [a for a in outcome.actions if isinstance(a, CreateExperimentRun)]
+    assert create.name == "ex-smoke"  # the shell moves on to ex-smoke.1: that name is taken
+    assert outcome.status["phase"] == "Pending"

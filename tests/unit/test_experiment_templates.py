@@ -399,3 +399,17 @@ def test_no_replica_set_is_created_for_a_template_already_at_zero() -> None:
     outcome = _one(body, Observed())
     assert not any(isinstance(a, CreateReplicaSet) for a in outcome.actions)
     assert outcome.status["status"] == "Successful"
+
+
+def test_scaling_back_up_drops_an_old_scale_down_deadline() -> None:
+    body = experiment(template("a", replicas=2))  # a retried experiment: the status was wiped
+    observed = Observed(replica_sets=(replica_set(body, "a", spec_replicas=0, deadline=stamp(-100)),))
+    outcome = _one(body, observed)
+    assert outcome.actions[:2] == [
+        PatchReplicaSet("ex-a", {"metadata": {"annotations": {"scale-down-deadline": None}}}),
+        PatchReplicaSet("ex-a", {"spec": {"replicas": 2}}),
+    ]
+    still_up = Observed(replica_sets=(replica_set(body, "a", spec_replicas=2, deadline=stamp(100)),))
+    assert _one(body, still_up).actions[0] == PatchReplicaSet(
+        "ex-a", {"metadata": {"annotations": {"scale-down-deadline": None}}}
+    )
