@@ -43,6 +43,8 @@ from test_rollout_analysis import hash_of, ratio
 NAME = "web"
 REVISIONS = ("rising", "steady", "fading")
 REPLICAS = 2
+RETAINED = 10
+"""Measurements a run keeps per metric by default (older ones are trimmed, counters are not)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,19 +246,15 @@ def test_an_error_rate_rising_mid_canary_fails_the_background_run_and_aborts(
         "status": "Failed",
         "message": run["status"]["message"],
     }
+    result = metric_result(run, "success-ratio")
+    assert (result["phase"], result["failed"]) == ("Failed", 2)
+    assert result["successful"] >= 2 and result["count"] == result["successful"] + 2
     taken = measurements(run, "success-ratio")
-    phases = [measurement["phase"] for measurement in taken]
-    healthy = phases.index("Failed")
-    assert healthy >= 2 and phases == ["Successful"] * healthy + ["Failed", "Failed"], phases
+    assert len(taken) == min(result["count"], RETAINED)
+    healthy = len(taken) - 2
+    assert [measurement["phase"] for measurement in taken] == ["Successful"] * healthy + ["Failed"] * 2
     assert {measurement["value"] for measurement in taken[:healthy]} == {"[1]"}
     assert [measurement["value"] for measurement in taken[healthy:]] == ["[0.25]", "[0.25]"]
-    result = metric_result(run, "success-ratio")
-    assert (result["phase"], result["count"], result["successful"], result["failed"]) == (
-        "Failed",
-        healthy + 2,
-        healthy,
-        2,
-    )
     assert run["status"]["runSummary"] == {"count": 1, "failed": 1}
 
 
@@ -294,19 +292,18 @@ def test_prometheus_stopping_mid_canary_errors_the_step_run_after_the_error_limi
             patience=2 * WAIT,  # five errors 10 s apart come first (a hang guard, not a limit)
         )
     run = analysis_run(cluster, run_name)
+    result = metric_result(run, "success-ratio")
+    assert (result["phase"], result["error"], result["consecutiveError"]) == ("Error", 5, 5)
+    assert result["count"] == result["successful"] >= 1  # errors do not count
     taken = measurements(run, "success-ratio")
-    phases = [measurement["phase"] for measurement in taken]
-    first_error = phases.index("Error")
-    assert first_error >= 1 and phases == ["Successful"] * first_error + ["Error"] * 5, phases
-    errors = taken[first_error:]
+    assert len(taken) == min(result["successful"] + 5, RETAINED)
+    errors = taken[-5:]
+    assert [m["phase"] for m in taken] == ["Successful"] * (len(taken) - 5) + ["Error"] * 5
     # the first error may be taken while Prometheus shuts down; the later ones find nothing there
     assert all(error.get("message") for error in errors), errors
     query = f'Post "{doomed.address}/api/v1/query": '  # Go's wording, then the transport's reason
     assert all(error["message"].startswith(query) for error in errors[1:]), errors
     assert all("value" not in error for error in errors)
-    result = metric_result(run, "success-ratio")
-    assert (result["phase"], result["error"], result["consecutiveError"]) == ("Error", 5, 5)
-    assert result["count"] == result["successful"] == first_error  # errors do not count
     assert run["status"]["message"] == (
         'Metric "success-ratio" assessed Error due to consecutiveErrors (5) > consecutiveErrorLimit (4): '
         f'"Error Message: {errors[-1]["message"]}"'
