@@ -219,6 +219,8 @@ class Observed:
     runs: Mapping[str, RunView] = field(default_factory=dict)
     template_errors: Mapping[str, str] = field(default_factory=dict)
     analysis_errors: Mapping[str, str] = field(default_factory=dict)
+    collisions: frozenset[str] = frozenset()
+    """Templates whose ReplicaSet name was taken by another object (their collisionCount grows)."""
 
     def replica_set(self, experiment: str, template: str) -> ReplicaSetView | None:
         """The template's ReplicaSet: claimed by annotation, the expected name winning a tie."""

@@ -8,10 +8,10 @@
    AnalysisTemplate exists;
 2. calls `plan_experiment`;
 3. sends the writes in order. A ReplicaSet that already exists is ours if this Experiment
-   controls it under the same template (a cache that had not caught up); otherwise it is a hash
-   collision: ``collisionCount`` of the template is bumped in the status and the pass starts
-   again, as Argo does. A write the API refuses for good (4xx) is remembered and the next plan
-   turns it into the template's or analysis's ``Error`` status with Argo's message; anything else
+   controls it under the same template (a cache that had not caught up); otherwise the clash is
+   a refused write that also bumps the template's ``collisionCount``. A write the API refuses
+   for good (4xx) is remembered and the next plan turns it into the template's or analysis's
+   ``Error`` status with Argo's message — one status write, never a retry loop; anything else
    (a 5xx, a timeout) fails the pass and the loop backs off;
 4. patches the status through the main resource (Experiments have no status subresource) with a
    ``resourceVersion`` precondition — a 409 re-reads the Experiment and plans again — and only
@@ -56,7 +56,7 @@ from rollouts.experiments.inputs import TEMPLATE_NAME_ANNOTATION, ExperimentObje
 from rollouts.experiments.plan import ExperimentPlan, plan_experiment
 from rollouts.models.common import RolloutAnalysis
 from rollouts.planner.actions import CreateReplicaSet, EmitEvent, PatchReplicaSet, TerminateAnalysisRun
-from rollouts.planner.inputs import as_int, as_list, as_mapping, as_str
+from rollouts.planner.inputs import as_list, as_mapping, as_str
 
 __all__ = ["ChildSource", "ExperimentReconciler", "Failures"]
 
@@ -87,6 +87,7 @@ class Failures:
 
     templates: dict[str, str] = field(default_factory=dict)
     analyses: dict[str, str] = field(default_factory=dict)
+    collisions: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -220,6 +221,7 @@ class ExperimentReconciler:
             services=tuple(record.ref for record in services),
             runs=runs,
             template_errors=dict(memory.failures.templates),
+            collisions=frozenset(memory.failures.collisions),
             analysis_errors=analysis_errors,
         )
 
@@ -329,7 +331,9 @@ class ExperimentReconciler:
     async def _claim_or_collide(
         self, experiment: ExperimentObject, action: CreateReplicaSet, template: str, memory: _Memory
     ) -> None:
-        """AlreadyExists: ours (stale cache) or a collision that bumps ``collisionCount`` (§8.3)."""
+        """AlreadyExists: ours (the cache had not caught up), or someone else's ReplicaSet under the
+        template's name. The name carries no hash, so bumping ``collisionCount`` alone (Argo) would
+        collide again on every pass; the bump is recorded together with the template's ``Error``."""
         path = f"{apicalls.REPLICA_SETS.format(namespace=experiment.namespace)}/{action.name}"
         existing = await self._client.send(
             apicalls.get_object(path, "replicasets", experiment.namespace, action.name)
@@ -341,23 +345,19 @@ class ExperimentReconciler:
         ):
             memory.replica_sets.remember(record)
             return
-        statuses = [dict(as_mapping(s)) for s in as_list(experiment.status.get("templateStatuses"))]
-        entry = next((s for s in statuses if s.get("name") == template), None)
-        if entry is None:
-            entry = {
-                "name": template,
-                "replicas": 0,
-                "updatedReplicas": 0,
-                "readyReplicas": 0,
-                "availableReplicas": 0,
-            }
-            statuses.append(entry)
-        entry["collisionCount"] = as_int(entry.get("collisionCount"), 0) + 1
-        log.warning(
-            "%s/%s: ReplicaSet %s exists and is not this template's: collisionCount now %d",
-            experiment.namespace, experiment.name, action.name, entry["collisionCount"],
-        )  # fmt: skip
-        await self._patch_status(experiment, {"templateStatuses": statuses})
+        message = f'replicasets.apps "{action.name}" already exists and is not this template\'s'
+        self._fail_template(
+            memory, template, f"Failed to create ReplicaSet for template '{template}': {message}"
+        )
+        memory.failures.collisions.add(template)
+        await self._post_event(
+            experiment,
+            EmitEvent(
+                "ReplicaSetCreateError",
+                f"Failed to create new replica set {action.name}: {message}",
+                warning=True,
+            ),
+        )
         raise _ReplanError
 
     async def _patch_replica_set(

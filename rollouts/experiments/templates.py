@@ -314,6 +314,8 @@ def reconcile_template(
     if error is not None and status.get("status") not in COMPLETED_TEMPLATE_STATUSES:
         status["status"] = "Error"
         status["message"] = error
+        if name in observed.collisions:
+            status["collisionCount"] = as_int(previous.get("collisionCount"), 0) + 1
     _next_status(experiment, name, status, desired, now)
     before, after = as_str(previous.get("status")), as_str(status.get("status"))
     if before != after:

@@ -322,3 +322,30 @@ def test_retry_runs_a_finished_experiment_again_with_a_new_run(
     second = wait_for(deadlines, "the second attempt's scale-down deadlines")
     assert all(second[name] > first[name] for name in first), (first, second)
     assert all(spec == 1 for spec, _ in experiments.cluster.counts().values())  # waiting for them
+
+
+def test_a_replica_set_name_taken_by_another_object_ends_the_experiment_in_error(
+    experiments: Experiments, controller: ControllerProcess
+) -> None:
+    manifest = experiment_manifest("clash", duration="1m")
+    del manifest["spec"]["analyses"]
+    foreign = copy.deepcopy(manifest["spec"]["templates"][0])
+    experiments.cluster.apps.create_namespaced_replica_set(
+        experiments.namespace,
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {"name": "clash-baseline", "labels": {POD_HASH: "someone-else"}},
+            "spec": {"replicas": 0, "selector": foreign["selector"], "template": foreign["template"]},
+        },
+    )
+    experiments.create(manifest)
+
+    failed = wait_for(experiments.phase_is("clash", "Error"), "the experiment to end in Error")
+    baseline = next(s for s in failed["templateStatuses"] if s["name"] == "baseline")
+    assert baseline["status"] == "Error"
+    assert baseline["collisionCount"] == 1
+    assert "clash-baseline" in baseline["message"]
+    assert "ReplicaSetCreateError" in experiments.reasons()
+    wait_for(lambda: experiments.scaled_down("clash-candidate"), "the other template scaled down")
+    assert experiments.cluster.replica_sets()["clash-baseline"].metadata.owner_references is None

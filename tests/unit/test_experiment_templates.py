@@ -413,3 +413,13 @@ def test_scaling_back_up_drops_an_old_scale_down_deadline() -> None:
     assert _one(body, still_up).actions[0] == PatchReplicaSet(
         "ex-a", {"metadata": {"annotations": {"scale-down-deadline": None}}}
     )
+
+
+def test_a_name_taken_by_another_object_is_an_error_and_a_collision() -> None:
+    body = experiment(
+        template("a"), status={"phase": "Pending", "templateStatuses": [{"name": "a", "collisionCount": 1}]}
+    )
+    message = "Failed to create ReplicaSet for template 'a': replicasets.apps \"ex-a\" already exists"
+    outcome = _one(body, Observed(template_errors={"a": message}, collisions=frozenset({"a"})))
+    assert (outcome.status["status"], outcome.status["message"]) == ("Error", message)
+    assert outcome.status["collisionCount"] == 2
