@@ -267,3 +267,17 @@ def test_experiment_services_are_weighted_in_the_traffic_split_while_it_runs(
         lambda: split_backends(cluster) == after, "the experiment weights removed at the next step", LONG
     )
     assert "additional" not in cluster.status(NAME)["canary"]["weights"]
+
+
+def test_a_step_that_cannot_become_an_experiment_is_reported_and_waits(
+    controller: ControllerProcess, cluster: Cluster
+) -> None:
+    step = {"duration": "15s", "templates": [{"name": "preview", "specRef": "preview"}]}
+    start_update(cluster, canary(step))
+    event = wait_for(
+        lambda: next(iter(cluster.events("ReconciliationError")), None), "a ReconciliationError Event", LONG
+    )
+    assert event.type == "Warning"
+    assert "Invalid template step SpecRef: must be canary or stable" in event.message
+    assert cluster.status(NAME)["currentStepIndex"] == 1
+    assert experiments(cluster) == {}
