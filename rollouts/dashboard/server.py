@@ -99,8 +99,11 @@ class _Dashboard:
         self.settings = settings
         self.cluster = cluster
         self.assets = _assets()
-        self.reads = SharedReads()
-        self.views = SharedReads(max_age=0.5, forget_after=5.0)  # keyed by change counter
+        self.reads: SharedReads[bytes] = SharedReads()
+        # the streams' views and overview deltas, keyed by change counter: made once for all pages
+        # (kept briefly: a view of 1,000 rows is megabytes as Python objects)
+        self.views: SharedReads[tuple[str, dict[str, Any]]] = SharedReads(max_age=0.5, forget_after=1.0)
+        self.deltas: SharedReads[str | None] = SharedReads(max_age=2.0, forget_after=2.0)
         self.live = LiveObjects(cluster)
         self.csrf_secret = new_token()
         self.boot = new_token()[:8]  # tells this start's event ids from a previous one's
@@ -407,15 +410,27 @@ def _handler(dashboard: _Dashboard) -> type[BaseHTTPRequestHandler]:
             refused = dashboard.authorize_view(caller, found)
             key = f"{found.kind}/{found.namespace}/{found.name}/{sorted(refused)}"
 
-            def render(version: int) -> str:
-                answer = dashboard.views.get(
-                    f"{key}@{version}", lambda: json.dumps(dashboard.live_view(found, refused)).encode()
-                )
-                return answer.decode()
+            def make() -> tuple[str, dict[str, Any]]:
+                view = dashboard.live_view(found, refused)
+                return json.dumps(view), view
+
+            def render(version: int) -> tuple[str, dict[str, Any]]:
+                return dashboard.views.get(f"{key}@{version}", make)
+
+            def delta(sent: tuple[str, dict[str, Any]], now: tuple[str, dict[str, Any]]) -> str | None:
+                """The rows-only update from what the page holds to ``now`` (None: send it all);
+                pages holding the same view share it (the texts' hashes key it; a str caches its
+                hash, so this is cheap after the first page)."""
+
+                def make_delta() -> str | None:
+                    found_delta = sse.overview_delta(sent[1], now[1])
+                    return None if found_delta is None else json.dumps(found_delta)
+
+                return dashboard.deltas.get(f"{key}@{hash(sent[0])}->{hash(now[0])}", make_delta)
 
             try:
                 seen = dashboard.live.version
-                view = render(seen)  # an unknown rollout is a plain 404, before any event
+                shown = render(seen)  # an unknown rollout is a plain 404, before any event
             except PermissionError as error:
                 raise RouteError(403, str(error)) from None
             except TimeoutError as error:
@@ -425,21 +440,19 @@ def _handler(dashboard: _Dashboard) -> type[BaseHTTPRequestHandler]:
                 200, "text/event-stream; charset=utf-8", {"Connection": "close", "X-Accel-Buffering": "no"}
             )
             self.wfile.write(f"retry: {sse.RETRY_MILLISECONDS}\n\n".encode())
-            last_sent = view if resumed == seen else None  # the page holds this very view
-            last_view: dict[str, Any] = json.loads(view) if last_sent is not None else {}
+            held = shown if resumed == seen else None  # the page holds this very view
             last_write = time.monotonic()
             ends = last_write + sse.STREAM_SECONDS
             while True:
-                step = sse.next_message(last_sent, view, time.monotonic() - last_write)
+                step = sse.next_message(held[0] if held else None, shown[0], time.monotonic() - last_write)
                 if step.message is not None:
-                    current = json.loads(step.message)
-                    delta = sse.overview_delta(last_view, current) if last_sent is not None else None
+                    rows = delta(held, shown) if held is not None else None
                     event_id = sse.event_id(dashboard.boot, seen)
-                    if delta is None:
-                        self.wfile.write(sse.frame(step.message, event_id=event_id))
+                    if rows is None:
+                        self.wfile.write(sse.frame(shown[0], event_id=event_id))
                     else:
-                        self.wfile.write(sse.frame(json.dumps(delta), event_id=event_id, event="rows"))
-                    last_sent, last_view, last_write = step.message, current, time.monotonic()
+                        self.wfile.write(sse.frame(rows, event_id=event_id, event="rows"))
+                    held, last_write = shown, time.monotonic()
                 elif step.heartbeat:
                     self.wfile.write(sse.comment("keep-alive"))
                     last_write = time.monotonic()
@@ -450,7 +463,7 @@ def _handler(dashboard: _Dashboard) -> type[BaseHTTPRequestHandler]:
                     time.sleep(sse.COALESCE_SECONDS)  # let the rest of a burst arrive first
                 seen = dashboard.live.version
                 try:
-                    view = render(seen)
+                    shown = render(seen)
                 except (RouteError, PermissionError) as error:  # deleted while shown, or access lost
                     message = error.message if isinstance(error, RouteError) else str(error)
                     self.wfile.write(sse.frame(json.dumps({"error": message}), event="failure"))

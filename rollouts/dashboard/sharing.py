@@ -13,11 +13,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 __all__ = ["SharedReads"]
 
+T = TypeVar("T")
 
-class SharedReads:
+
+class SharedReads(Generic[T]):
     def __init__(
         self, max_age: float = 0.5, forget_after: float = 60.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
@@ -25,10 +28,10 @@ class SharedReads:
         self.forget_after = forget_after
         self._clock = clock
         self._lock = threading.Lock()
-        self._answers: dict[str, tuple[float, bytes]] = {}
+        self._answers: dict[str, tuple[float, T]] = {}
         self._key_locks: dict[str, threading.Lock] = {}
 
-    def get(self, key: str, compute: Callable[[], bytes]) -> bytes:
+    def get(self, key: str, compute: Callable[[], T]) -> T:
         with self._lock:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
