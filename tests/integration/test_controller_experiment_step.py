@@ -126,7 +126,8 @@ def start_update(cluster: Cluster, rollout: dict[str, Any]) -> tuple[str, str]:
     cluster.create_rollout(rollout)
     stable_hash, canary_hash = hash_of(rollout, "nginx:1.27"), hash_of(rollout, "nginx:1.28")
     wait_for(settled(cluster, NAME, "Healthy", stableRS=stable_hash), "the initial deploy")
-    assert experiments(cluster) == {}  # the initial deploy skips the steps
+    owned = [e for e in experiments(cluster).values() if e["metadata"].get("ownerReferences")]
+    assert owned == []  # the initial deploy skips the steps
     cluster.set_image(NAME, "nginx:1.28")
     return stable_hash, canary_hash
 
@@ -281,3 +282,38 @@ def test_a_step_that_cannot_become_an_experiment_is_reported_and_waits(
     assert "Invalid template step SpecRef: must be canary or stable" in event.message
     assert cluster.status(NAME)["currentStepIndex"] == 1
     assert experiments(cluster) == {}
+
+
+def test_an_experiment_name_held_by_another_object_is_reported_not_taken_over(
+    controller: ControllerProcess, cluster: Cluster
+) -> None:
+    rollout = canary(experiment_step(None))
+    canary_hash = hash_of(rollout, "nginx:1.28")
+    name = f"{NAME}-{canary_hash}-2-1"
+    labels = {"app": "someone-else"}
+    foreign = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Experiment",
+        "metadata": {"name": name},
+        "spec": {
+            "templates": [
+                {
+                    "name": "other",
+                    "replicas": 0,
+                    "selector": {"matchLabels": labels},
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+                    },
+                }
+            ]
+        },
+    }
+    cluster.custom.create_namespaced_custom_object(GROUP, VERSION, cluster.namespace, "experiments", foreign)
+    start_update(cluster, rollout)
+    event = wait_for(
+        lambda: next(iter(cluster.events("ReconciliationError")), None), "a ReconciliationError Event", LONG
+    )
+    assert event.message == f"Experiment {name} already exists and is not owned by this Rollout"
+    assert "ownerReferences" not in experiments(cluster)[name]["metadata"]
+    assert "currentExperiment" not in (cluster.status(NAME).get("canary") or {})
