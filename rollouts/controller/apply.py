@@ -231,7 +231,9 @@ class Applier:
             elif isinstance(action, TerminateExperiment):
                 await self._send(apicalls.terminate_experiment(namespace, action), outcome)
             elif isinstance(action, DeleteExperiment):
-                await self._send(apicalls.delete_experiment(namespace, action), outcome)
+                result = await self._send(apicalls.delete_experiment(namespace, action), outcome)
+                version = as_str(as_mapping(as_mapping(result).get("metadata")).get("resourceVersion"))
+                written.experiments.forget_deleted(action.name, version)
             elif isinstance(action, SetTrafficWeight):
                 return await self._route_traffic(action, current, outcome)
             elif isinstance(action, EvictPod):

@@ -317,3 +317,16 @@ def test_an_experiment_name_held_by_another_object_is_reported_not_taken_over(
     assert event.message == f"Experiment {name} already exists and is not owned by this Rollout"
     assert "ownerReferences" not in experiments(cluster)[name]["metadata"]
     assert "currentExperiment" not in (cluster.status(NAME).get("canary") or {})
+
+
+def test_finished_experiments_beyond_the_history_limit_are_deleted(
+    controller: ControllerProcess, cluster: Cluster
+) -> None:
+    rollout = canary(experiment_step(None, duration="5s"))
+    rollout["spec"]["analysis"] = {"successfulRunHistoryLimit": 0}
+    _, canary_hash = start_update(cluster, rollout)
+    name = f"{NAME}-{canary_hash}-2-1"
+    wait_for(experiment_in_phase(cluster, name, "Successful"), "the Experiment to succeed", LONG)
+    wait_for(settled(cluster, NAME, "Healthy", stableRS=canary_hash), "the promotion", LONG)
+    wait_for(lambda: name not in experiments(cluster), "the finished Experiment deleted (limit 0)", LONG)
+    assert controller.requests(kind="experiments", verb="DELETE") == 1
