@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from rollouts.experiments.inputs import TEMPLATE_NAME_ANNOTATION, RunView, ServiceRef
 from rollouts.planner.inputs import ReplicaSetView, as_list, as_mapping, as_str, parse_time
 
 __all__ = [
+    "Record",
     "ReplicaSetRecord",
     "RunRecord",
     "ServiceRecord",
@@ -57,9 +58,19 @@ def _version(body: Mapping[str, Any]) -> str:
     return as_str(as_mapping(body.get("metadata")).get("resourceVersion"))
 
 
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+V = TypeVar("V", bound=_Named)
+
+
 @dataclass(frozen=True)
-class ReplicaSetRecord:
-    view: ReplicaSetView
+class Record(Generic[V]):
+    """A child's view with what the shell needs besides: its version and its owner's uid."""
+
+    view: V
     resource_version: str
     owner_uid: str
 
@@ -68,36 +79,19 @@ class ReplicaSetRecord:
         return self.view.name
 
 
-@dataclass(frozen=True)
-class ServiceRecord:
-    ref: ServiceRef
-    resource_version: str
-    owner_uid: str
-
-    @property
-    def name(self) -> str:
-        return self.ref.name
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    view: RunView
-    resource_version: str
-    owner_uid: str
-
-    @property
-    def name(self) -> str:
-        return self.view.name
+ReplicaSetRecord = Record[ReplicaSetView]
+ServiceRecord = Record[ServiceRef]
+RunRecord = Record[RunView]
 
 
 def project_replica_set(body: Mapping[str, Any]) -> ReplicaSetRecord:
-    return ReplicaSetRecord(ReplicaSetView.from_manifest(body), _version(body), _owner_uid(body))
+    return Record(ReplicaSetView.from_manifest(body), _version(body), _owner_uid(body))
 
 
 def project_service(body: Mapping[str, Any]) -> ServiceRecord:
     metadata = as_mapping(body.get("metadata"))
     template = as_str(as_mapping(metadata.get("annotations")).get(TEMPLATE_NAME_ANNOTATION))
-    return ServiceRecord(ServiceRef(as_str(metadata.get("name")), template), _version(body), _owner_uid(body))
+    return Record(ServiceRef(as_str(metadata.get("name")), template), _version(body), _owner_uid(body))
 
 
 def project_run(body: Mapping[str, Any]) -> RunRecord:
@@ -110,4 +104,4 @@ def project_run(body: Mapping[str, Any]) -> RunRecord:
         terminate=as_mapping(body.get("spec")).get("terminate") is True,
         created_at=parse_time(metadata.get("creationTimestamp")),
     )
-    return RunRecord(view, _version(body), _owner_uid(body))
+    return Record(view, _version(body), _owner_uid(body))

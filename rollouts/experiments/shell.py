@@ -218,7 +218,7 @@ class ExperimentReconciler:
             analysis_errors.update(await self._missing_templates(experiment))
         return Observed(
             replica_sets=tuple(record.view for record in replica_sets),
-            services=tuple(record.ref for record in services),
+            services=tuple(record.view for record in services),
             runs=runs,
             template_errors=dict(memory.failures.templates),
             collisions=frozenset(memory.failures.collisions),
