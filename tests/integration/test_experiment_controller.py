@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
+from plugin_helpers import Plugin
 from test_controller_deploy import forbidden, rendered, service_account_kubeconfig
 from test_controller_harness import (
     GROUP,
@@ -197,16 +198,20 @@ def test_a_failing_analysis_fails_the_experiment_and_scales_it_down(
 
 
 def test_terminate_ends_an_experiment_early_and_successfully(
-    experiments: Experiments, controller: ControllerProcess
+    experiments: Experiments, controller: ControllerProcess, devcluster: DevCluster, capsys: Any
 ) -> None:
+    plugin = Plugin(capsys, str(devcluster.kubeconfig), experiments.namespace)
     manifest = experiment_manifest("stop", scaleDownDelaySeconds=1)
     del manifest["spec"]["duration"]  # indefinite
     del manifest["spec"]["analyses"]
     experiments.create(manifest)
     wait_for(experiments.phase_is("stop", "Running"), "the experiment to run")
 
-    experiments.patch("stop", {"spec": {"terminate": True}})
+    code, out, _ = plugin("terminate", "experiment", "stop")
+    assert (code, out.strip()) == (0, "experiment 'stop' terminated")
     done = wait_for(experiments.phase_is("stop", "Successful"), "the experiment to end")
+    code, out, _ = plugin("get", "experiment", "stop")
+    assert code == 0 and "Successful" in out, out
     assert {s["status"] for s in done["templateStatuses"]} == {"Successful"}
     wait_for(lambda: experiments.scaled_down("stop-baseline", "stop-candidate"), "the scale-down")
     deadline = experiments.cluster.replica_sets()["stop-baseline"].metadata.annotations["scale-down-deadline"]
@@ -349,3 +354,21 @@ def test_a_replica_set_name_taken_by_another_object_ends_the_experiment_in_error
     assert "ReplicaSetCreateError" in experiments.reasons()
     wait_for(lambda: experiments.scaled_down("clash-candidate"), "the other template scaled down")
     assert experiments.cluster.replica_sets()["clash-baseline"].metadata.owner_references is None
+
+
+def test_a_template_short_of_its_size_past_the_progress_deadline_fails_the_experiment(
+    experiments: Experiments, controller: ControllerProcess
+) -> None:
+    manifest = experiment_manifest("late", progressDeadlineSeconds=3)
+    del manifest["spec"]["duration"]
+    del manifest["spec"]["analyses"]
+    # The fake kubelet keeps a container whose command does not exist in CrashLoopBackOff: never Ready.
+    manifest["spec"]["templates"][1]["template"]["spec"]["containers"][0]["command"] = ["/no/such/command"]
+    experiments.create(manifest)
+
+    failed = wait_for(experiments.phase_is("late", "Failed"), "the progress deadline to fail it")
+    assert failed["message"] == "Template 'candidate' exceeded its progressDeadlineSeconds (3)"
+    statuses = {s["name"]: s["status"] for s in failed["templateStatuses"]}
+    assert statuses == {"baseline": "Successful", "candidate": "Failed"}
+    assert "TemplateFailed" in experiments.reasons()
+    assert "availableAt" not in failed
