@@ -372,3 +372,19 @@ def test_a_template_short_of_its_size_past_the_progress_deadline_fails_the_exper
     assert statuses == {"baseline": "Successful", "candidate": "Failed"}
     assert "TemplateFailed" in experiments.reasons()
     assert "availableAt" not in failed
+
+
+def test_experiments_of_another_controller_instance_are_left_alone(
+    experiments: Experiments, controller: ControllerProcess
+) -> None:
+    foreign = experiment_manifest("theirs")
+    del foreign["spec"]["analyses"]
+    foreign["metadata"]["labels"] = {"argo-rollouts.argoproj.io/controller-instance-id": "other"}
+    experiments.create(foreign)
+    ours = experiment_manifest("ours")
+    del ours["spec"]["analyses"]
+    experiments.create(ours)
+
+    wait_for(experiments.phase_is("ours", "Running"), "our experiment to run")  # events were processed
+    assert experiments.status("theirs") == {}
+    assert not any(name.startswith("theirs-") for name in experiments.cluster.replica_sets())
