@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus import INSTALL_HINT, Exporter, PrometheusServer
+from prometheus import Exporter, PrometheusServer
 from test_controller_harness import (
     GROUP,
     VERSION,
@@ -38,46 +38,13 @@ from test_controller_harness import (
     settled,
     wait_for,
 )
+from test_prometheus_provider import _start, exporter, prometheus
 from test_rollout_analysis import hash_of, ratio
 
 NAME = "web"
-REVISIONS = ("rising", "steady", "fading")
 REPLICAS = 2
 RETAINED = 10
 """Measurements a run keeps per metric by default (older ones are trimmed, counters are not)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Fixtures: our own exporter and Prometheus (their series are this module's alone)
-
-
-def _started(server: PrometheusServer) -> PrometheusServer:
-    try:
-        return server.start()
-    except FileNotFoundError as missing:
-        pytest.fail(f"{missing}", pytrace=False)
-    except RuntimeError as error:
-        pytest.fail(f"Prometheus did not start ({INSTALL_HINT} if it is missing):\n{error}", pytrace=False)
-
-
-@pytest.fixture(scope="module")
-def exporter() -> Iterator[Exporter]:
-    process = Exporter(revisions=REVISIONS).start()
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
-@pytest.fixture(scope="module")
-def prometheus(tmp_path_factory: pytest.TempPathFactory, exporter: Exporter) -> Iterator[PrometheusServer]:
-    server = _started(
-        PrometheusServer(tmp_path_factory.mktemp("prometheus"), targets=(f"127.0.0.1:{exporter.port}",))
-    )
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,10 +183,10 @@ def success_ratio_metric(**fields: Any) -> dict[str, Any]:
 def test_an_error_rate_rising_mid_canary_fails_the_background_run_and_aborts(
     controller: ControllerProcess, cluster: Cluster, prometheus: PrometheusServer, exporter: Exporter
 ) -> None:
-    exporter.record("200", 100, revision="rising")
-    prometheus.wait_for_value('sum(http_requests_total{revision="rising"})', 100)
+    exporter.record("200", 100, revision="canary")
+    prometheus.wait_for_value('sum(http_requests_total{revision="canary"})', 100)
     create_template(cluster, "success-ratio", [success_ratio_metric(failureLimit=1)], ["address", "revision"])
-    background = analysis("success-ratio", address=prometheus.address, revision="rising")
+    background = analysis("success-ratio", address=prometheus.address, revision="canary")
     strategy = {"canary": {"steps": [{"setWeight": 50}, {"pause": {}}], "analysis": background}}
     stable_hash, canary_hash = update_to_canary(cluster, strategy)
     run_name = f"{NAME}-{canary_hash}-2"
@@ -231,7 +198,7 @@ def test_an_error_rate_rising_mid_canary_fails_the_background_run_and_aborts(
     wait_for(healthy_measurements, "two measurements of the healthy canary")
     paused = wait_for(settled(cluster, NAME, "Paused", currentStepIndex=1), "the canary at its pause")
     assert paused["canary"]["currentBackgroundAnalysisRunStatus"] == {"name": run_name, "status": "Running"}
-    exporter.record("503", 300, revision="rising")  # 100 good of 400: the ratio drops to 0.25
+    exporter.record("503", 300, revision="canary")  # 100 good of 400: the ratio drops to 0.25
 
     status = assert_aborted_to_stable(
         cluster, stable_hash, canary_hash, kind="Background", phase="Failed", run_name=run_name
@@ -262,13 +229,13 @@ def test_prometheus_stopping_mid_canary_errors_the_step_run_after_the_error_limi
     controller: ControllerProcess, cluster: Cluster, exporter: Exporter, tmp_path: Path
 ) -> None:
     # its own Prometheus, as this test stops it
-    doomed = _started(PrometheusServer(tmp_path / "prometheus", targets=(f"127.0.0.1:{exporter.port}",)))
+    doomed = _start(PrometheusServer(tmp_path / "prometheus", targets=(f"127.0.0.1:{exporter.port}",)))
     try:
-        exporter.record("200", 10, revision="steady")
-        doomed.wait_for_value('sum(http_requests_total{revision="steady"})', 10)
+        exporter.record("200", 10, revision="stable")
+        doomed.wait_for_value('sum(http_requests_total{revision="stable"})', 10)
         # no count: measured every second until something ends it; the error limit is the default 4
         create_template(cluster, "success-ratio", [success_ratio_metric()], ["address", "revision"])
-        step = {"analysis": analysis("success-ratio", address=doomed.address, revision="steady")}
+        step = {"analysis": analysis("success-ratio", address=doomed.address, revision="stable")}
         stable_hash, canary_hash = update_to_canary(cluster, {"canary": {"steps": [{"setWeight": 50}, step]}})
         run_name = f"{NAME}-{canary_hash}-2-1"
         wait_for(
@@ -359,7 +326,7 @@ def test_a_count_that_is_not_an_integer_errors_the_run_naming_the_field_and_abor
     create_template(
         cluster, "counted", [success_ratio_metric(count="{{args.count}}")], ["address", "revision", "count"]
     )
-    step = {"analysis": analysis("counted", address=prometheus.address, revision="fading", count="x")}
+    step = {"analysis": analysis("counted", address=prometheus.address, revision="idle", count="x")}
     stable_hash, canary_hash = update_to_canary(cluster, {"canary": {"steps": [{"setWeight": 50}, step]}})
     run_name = f"{NAME}-{canary_hash}-2-1"
     assert_aborted_to_stable(
