@@ -161,14 +161,13 @@ class ExperimentReconciler:
             renamed = await self._apply(experiment, plan, memory)
         except _ReplanError:
             return Result(requeue_at=now)
-        status = plan.status
         patch = plan.status_patch
-        if renamed:
-            status = {**status, "analysisRuns": [
-                {**entry, "analysisRun": renamed.get(entry.get("analysisRun"), entry.get("analysisRun"))}
-                for entry in as_list(status.get("analysisRuns"))
-            ]}  # fmt: skip
-            patch = {**(patch or {}), "analysisRuns": status["analysisRuns"]}
+        if renamed:  # a run got a collision-suffixed name: record the name it really has
+            runs = [dict(as_mapping(entry)) for entry in as_list(plan.status.get("analysisRuns"))]
+            for entry in runs:
+                recorded = as_str(entry.get("analysisRun"))
+                entry["analysisRun"] = renamed.get(recorded, recorded)
+            patch = {**(patch or {}), "analysisRuns": runs}
         written: Mapping[str, Any] | None = None
         if patch:
             try:
