@@ -121,7 +121,12 @@ def test_an_experiment_runs_its_templates_and_analysis_to_success_then_scales_do
     experiments: Experiments, controller: ControllerProcess
 ) -> None:
     experiments.create(job_template("experiment-smoke", 0), "analysistemplates")
-    manifest = experiment_manifest("demo", scaleDownDelaySeconds=3)  # the example's 20 s
+    manifest = experiment_manifest(
+        "demo",  # the example's 20 s
+        scaleDownDelaySeconds=3,
+        analysisRunMetadata={"labels": {"team": "checkout"}, "annotations": {"ticket": "EX-1"}},
+        measurementRetention=[{"metricName": "smoke", "limit": 2}],
+    )
     experiments.create(manifest)
 
     running = wait_for(experiments.phase_is("demo", "Running"), "the experiment to run")
@@ -150,6 +155,9 @@ def test_an_experiment_runs_its_templates_and_analysis_to_success_then_scales_do
     candidate_hash = pod_template_hash(manifest["spec"]["templates"][1]["template"], None)
     assert run["spec"]["args"] == [{"name": "candidate-hash", "value": candidate_hash}]
     assert run["metadata"]["ownerReferences"][0]["name"] == "demo"
+    assert run["metadata"]["labels"]["team"] == "checkout"
+    assert run["metadata"]["annotations"]["ticket"] == "EX-1"
+    assert run["spec"]["measurementRetention"] == [{"metricName": "smoke", "limit": 2}]
 
     wait_for(lambda: experiments.scaled_down("demo-baseline", "demo-candidate"), "the scale-down")
     wait_for(lambda: not {"demo-baseline", "demo-candidate"} & experiments.services(), "Services deleted")
