@@ -1,11 +1,13 @@
-"""One answer per read per instant, shared by every open page.
+"""One answer per read per instant, shared by every request and stream that asks for it.
 
-Each open page polls once a second, so ten pages viewing 1,000 rollouts would make ten lists of
-the cluster and ten JSON renderings a second on a server that runs Python code one thread at a
-time. Requests for the same read that arrive within ``max_age`` of an answer get that answer;
-while one request computes it, the others wait for it instead of computing it again. Only
-successes are kept, an action clears everything (the next poll shows its effect), and entries
-older than ``forget_after`` are dropped, so memory follows what is being viewed.
+Ten pages viewing 1,000 rollouts must not make ten lists of the cluster or ten JSON renderings
+on a server that runs Python code one thread at a time. Requests for the same key that arrive
+within ``max_age`` of an answer get that answer; while one request computes it, the others
+wait for it instead of computing it again. One-shot reads (``GET .../info``) share their answer
+for half a second; the live streams key their views and overview deltas by the change counter,
+so each is made once per change for all the pages. Only successes are kept, an action clears
+the one-shot answers, and entries older than ``forget_after`` are dropped, so memory follows
+what is being viewed.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -101,19 +102,45 @@ def call(
     return status, json.loads(raw) if "json" in content_type else raw, answer_headers
 
 
-def first_event(base: str, path: str, headers: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    """Open a server-sent-events stream; its Content-Type and first message's JSON."""
+@dataclass(frozen=True)
+class Event:
+    name: str  # "message" unless the server named it
+    id: str
+    data: Any  # the JSON it carried
+
+
+def events(base: str, path: str, headers: dict[str, str]) -> Iterator[Event]:
+    """Open a server-sent-events stream now; its messages as they arrive (the stream is closed
+    when the caller closes the iterator)."""
     request = urllib.request.Request(base + path, headers=headers)
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        content_type = answer.headers.get("Content-Type", "")
-        data = []
+    answer = urllib.request.urlopen(request, timeout=60)
+    assert answer.headers.get("Content-Type", "").startswith("text/event-stream")
+    return _messages(answer, path)
+
+
+def _messages(answer: Any, path: str) -> Iterator[Event]:
+    with answer:
+        fields: dict[str, list[str]] = {}
         for raw in answer:
             line = raw.decode().rstrip("\n")
-            if line.startswith("data: "):
-                data.append(line[len("data: ") :])
-            elif not line and data:
-                return content_type, json.loads("\n".join(data))
-    raise AssertionError(f"the stream {path} ended without a message")
+            if not line:
+                if "data" in fields:
+                    name = fields.get("event", ["message"])[0]
+                    yield Event(name, fields.get("id", [""])[0], json.loads("\n".join(fields["data"])))
+                fields = {}
+            elif not line.startswith(":"):
+                key, _, value = line.partition(": ")
+                fields.setdefault(key, []).append(value)
+    raise AssertionError(f"the stream {path} ended")
+
+
+def first_event(base: str, path: str, headers: dict[str, str]) -> dict[str, Any]:
+    """Open a server-sent-events stream and return its first message's JSON."""
+    stream = events(base, path, headers)
+    try:
+        return dict(next(stream).data)
+    finally:
+        stream.close()
 
 
 def artefacts_folder(fallback: Path) -> Path:

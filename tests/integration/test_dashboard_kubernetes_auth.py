@@ -23,9 +23,11 @@ import pytest
 import yaml
 from dashboard_browser import Browser
 from dashboard_helpers import (
+    Event,
     artefacts_folder,
     call,
     dashboard_process,
+    events,
     first_event,
     new_namespace,
     refused_start,
@@ -33,7 +35,7 @@ from dashboard_helpers import (
     write_paused_status,
 )
 from kubernetes import client
-from plugin_helpers import create_rollout, read, rollout_manifest
+from plugin_helpers import create_rollout, read, rollout_manifest, set_rollout_status, until
 
 from rollouts.crds.install import install_crds
 from rollouts.devcluster import DevCluster
@@ -178,14 +180,8 @@ def test_reads_are_authorized_per_user(setup: Setup) -> None:
     assert (status, [row["name"] for row in body["rollouts"]]) == (200, ["guarded"])
     status, body, _ = call(setup.base, f"/api/v1/rollouts/{ns}/guarded/info", headers=bearer(setup, "reader"))
     assert (status, body["status"]) == (200, "Paused")
-    content_type, view = first_event(
-        setup.base, f"/api/v1/rollouts/{ns}/guarded/info/watch", bearer(setup, "reader")
-    )
-    assert (content_type.split(";")[0], view["name"], view["status"]) == (
-        "text/event-stream",
-        "guarded",
-        "Paused",
-    )
+    view = first_event(setup.base, f"/api/v1/rollouts/{ns}/guarded/info/watch", bearer(setup, "reader"))
+    assert (view["name"], view["status"]) == ("guarded", "Paused")
 
     for path in ("/api/v1/rollouts/info", f"/api/v1/rollouts/{ns}/guarded/info/watch"):
         status, body, _ = call(setup.base, path, headers=bearer(setup, "stranger"))
@@ -259,7 +255,7 @@ def test_on_loopback_it_acts_with_the_kubeconfigs_rights(setup: Setup, tmp_path:
     reader = _kubeconfig(setup.admin_kubeconfig, setup.tokens["reader"], tmp_path / "reader")
     with dashboard_process(reader, "-n", ns) as url:
         base, token = url.split("/?token=")
-        _, view = first_event(base, f"/api/v1/rollouts/{ns}/guarded/info/watch", {"X-Rollouts-Token": token})
+        view = first_event(base, f"/api/v1/rollouts/{ns}/guarded/info/watch", {"X-Rollouts-Token": token})
         assert (view["name"], view["status"] in ("Paused", "Progressing")) == ("guarded", True)
     stranger = _kubeconfig(setup.admin_kubeconfig, setup.tokens["stranger"], tmp_path / "stranger")
     with dashboard_process(stranger, "-n", ns) as url:
@@ -267,6 +263,40 @@ def test_on_loopback_it_acts_with_the_kubeconfigs_rights(setup: Setup, tmp_path:
         status, body, _ = call(base, "/api/v1/rollouts/info/watch", headers={"X-Rollouts-Token": token})
         assert status == 403
         assert f"system:serviceaccount:{ns}:stranger" in body["error"]
+
+
+def test_a_resumed_stream_gets_only_what_changed(setup: Setup, api_client: Any) -> None:
+    """Reconnecting with the current Last-Event-ID: no snapshot again, the next change comes as
+    a row update against the view the page holds (nothing else changes in this namespace)."""
+    for name in ("second", "third"):  # one row of three changing is sent as a row update
+        create_rollout(api_client, setup.namespace, rollout_manifest(name))
+    headers = bearer(setup, "reader")
+
+    def snapshot_now() -> Event:
+        stream = events(setup.base, "/api/v1/rollouts/info/watch", headers)
+        try:
+            return next(stream)
+        finally:
+            stream.close()
+
+    # until the dashboard's watch has seen both new rollouts
+    snapshot = until("three rows", snapshot_now, lambda event: len(event.data["rollouts"]) == 3)
+    resumed = events(setup.base, "/api/v1/rollouts/info/watch", {**headers, "Last-Event-ID": snapshot.id})
+    try:
+        set_rollout_status(api_client, setup.namespace, "guarded", readyReplicas=1)
+        update = next(resumed)
+    finally:
+        resumed.close()
+    assert update.name == "rows", (snapshot.id, update)
+    assert (update.data["remove"], update.data["namespaces"]) == ([], [setup.namespace])
+    assert [(row["name"], row["replicas"]["ready"]) for row in update.data["upsert"]] == [("guarded", 1)]
+    assert update.id != snapshot.id
+    # an id from another start of the server (or none) gets the whole view
+    fresh = events(setup.base, "/api/v1/rollouts/info/watch", {**headers, "Last-Event-ID": "elsewhere.1"})
+    try:
+        assert next(fresh).name == "message"
+    finally:
+        fresh.close()
 
 
 def _api_client(kubeconfig: str) -> Any:
