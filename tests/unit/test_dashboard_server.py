@@ -6,6 +6,7 @@ import pytest
 
 from rollouts.dashboard.routes import RouteError
 from rollouts.dashboard.server import DashboardSettings, _Dashboard, check_address, make_server, url_of
+from rollouts.plugin import main as plugin_main
 from rollouts.plugin.kube import Cluster
 
 
@@ -76,3 +77,15 @@ def test_the_page_is_shipped_in_the_package() -> None:
     assert '<script src="/app.js"' in page
     assert "http" not in page.replace("http-equiv", "")  # nothing fetched from elsewhere
     assert dashboard.assets["/app.js"].startswith(b"// The dashboard page")
+
+
+def test_the_command_refuses_contradicting_auth_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["dashboard", "--insecure-no-auth", "--auth", "kubernetes", "--kubeconfig", "/nonexistent"]
+    assert plugin_main(argv) == 1
+    assert "--insecure-no-auth and --auth kubernetes contradict each other" in capsys.readouterr().err
+
+
+def test_the_command_knows_two_auth_modes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        plugin_main(["dashboard", "--auth", "basic"])
+    assert "invalid choice: 'basic' (choose from 'token', 'kubernetes')" in capsys.readouterr().err
