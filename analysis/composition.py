@@ -49,15 +49,18 @@ __all__ = [
     "SECRET_PLACEHOLDER",
     "CallerArgument",
     "CompositionError",
+    "ParsedTemplate",
     "ResolvedArgs",
     "TemplateKey",
     "args_without_secrets",
     "collect_templates",
     "dry_run_metrics",
+    "fill_template",
     "go_quote",
     "merge_args",
     "missing_templates",
     "new_run_spec",
+    "parse_template",
     "redact",
     "resolve_caller_args",
     "resolve_metric",
@@ -415,13 +418,13 @@ def redact(message: str, secrets: Iterable[str]) -> str:
 # Templating
 
 
-_Template = list[tuple[str, str | None]]
+ParsedTemplate = list[tuple[str, str | None]]
 """A parsed template: literal text, each followed by the raw text of a placeholder (or None)."""
 
 
-def _parse_template(template: str) -> _Template:
+def parse_template(template: str) -> ParsedTemplate:
     """Split on ``{{ ... }}`` in the manner of the Go ``fasttemplate`` package Argo uses."""
-    pieces: _Template = []
+    pieces: ParsedTemplate = []
     position = 0
     while (start := template.find("{{", position)) >= 0:
         end = template.find("}}", start + 2)
@@ -436,7 +439,7 @@ def _parse_template(template: str) -> _Template:
     return pieces
 
 
-def _execute(pieces: _Template, values: Mapping[str, str], *, only_args: bool = False) -> str:
+def fill_template(pieces: ParsedTemplate, values: Mapping[str, str], *, only_args: bool = False) -> str:
     """Fill the placeholders; with ``only_args`` a tag not under ``args.`` is kept as written."""
     output: list[str] = []
     unresolved: str | None = None
@@ -469,9 +472,9 @@ def resolve_metric(metric: Metric, args: Sequence[Argument]) -> Metric:
     workflow = (document.get("provider") or {}).get("workflow") or {}
     spec = workflow.pop("spec", None)
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    pieces = _parse_template(text)  # a malformed template is reported before missing values
+    pieces = parse_template(text)  # a malformed template is reported before missing values
     spec_text = json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
-    spec_pieces: _Template = _parse_template(spec_text) if spec is not None else [(spec_text, None)]
+    spec_pieces: ParsedTemplate = parse_template(spec_text) if spec is not None else [(spec_text, None)]
     values: dict[str, str] = {}
     for arg in args:
         if arg.value is None:
@@ -479,12 +482,12 @@ def resolve_metric(metric: Metric, args: Sequence[Argument]) -> Metric:
         values[f"args.{arg.name}"] = json.dumps(arg.value, ensure_ascii=False)[1:-1]
     if len(pieces) == 1 and len(spec_pieces) == 1:
         return metric
-    text = _execute(pieces, values)
+    text = fill_template(pieces, values)
     try:
         resolved = json.loads(text)
         if spec is not None:
             resolved["provider"]["workflow"]["spec"] = json.loads(
-                _execute(spec_pieces, values, only_args=True)
+                fill_template(spec_pieces, values, only_args=True)
             )
         return Metric.from_dict(resolved)
     except (ValueError, ManifestError) as error:  # json.JSONDecodeError is a ValueError

@@ -51,7 +51,7 @@ def register(
 
     @kopf.on.event(*ANALYSIS_RUNS, id="analysis_run_controller", registry=registry)
     async def _analysis_run(event: Mapping[str, Any], **_: Any) -> None:
-        loops.run_event(event.get("type"), event["object"])
+        loops.event(event.get("type"), event["object"])
 
     @kopf.on.cleanup(id="analysis_run_controller_cleanup", registry=registry)
     async def _stop(**_: Any) -> None:

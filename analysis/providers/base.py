@@ -37,6 +37,7 @@ __all__ = [
     "ProviderError",
     "SynchronousProvider",
     "error_measurement",
+    "finish_measurement",
     "go_method",
     "outcome_measurement",
     "utc_now",
@@ -83,6 +84,20 @@ def error_measurement(message: str, started_at: datetime, finished_at: datetime)
         message=message,
         started_at=format_time(started_at),
         finished_at=format_time(finished_at),
+    )
+
+
+def finish_measurement(
+    measurement: Measurement, phase: AnalysisPhase, message: str, now: datetime
+) -> Measurement:
+    """End a measurement left running (a Job, a workflow) with ``phase`` and ``message``."""
+    return measurement.model_copy(
+        update={
+            "phase": str(phase),
+            "message": message or None,
+            "finished_at": format_time(now),
+            "resume_at": None,
+        }
     )
 
 

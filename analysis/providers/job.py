@@ -26,7 +26,7 @@ from typing import Any, Final
 from analysis.assessment import format_time, parse_time
 from analysis.controller.api import ApiCaller, ApiCallError
 from analysis.models import AnalysisPhase, Measurement, Metric, MetricResult
-from analysis.providers.base import error_measurement, utc_now
+from analysis.providers.base import error_measurement, finish_measurement, utc_now
 
 __all__ = [
     "JOB_NAMESPACE_KEY",
@@ -229,11 +229,11 @@ class JobProvider:
                 if problem is not None:
                     verdict = AnalysisPhase.INCONCLUSIVE, problem
         except ApiCallError as error:
-            return _finished(measurement, AnalysisPhase.ERROR, f"job {name}: {error}", now)
+            return finish_measurement(measurement, AnalysisPhase.ERROR, f"job {name}: {error}", now)
         if verdict is None:
             started = parse_time(measurement.started_at) or now
             return measurement.model_copy(update={"resume_at": format_time(next_check_at(started, now))})
-        return _finished(measurement, verdict[0], verdict[1], now)
+        return finish_measurement(measurement, verdict[0], verdict[1], now)
 
     async def terminate(self, metric: Metric, measurement: Measurement) -> Measurement:
         name, namespace = self._where(measurement)
@@ -241,10 +241,10 @@ class JobProvider:
         try:
             await self._delete(namespace, name, "Foreground")
         except ApiCallError as error:
-            return _finished(
+            return finish_measurement(
                 measurement, AnalysisPhase.ERROR, f"job {name} could not be deleted: {error}", now
             )
-        return _finished(measurement, AnalysisPhase.INCONCLUSIVE, "", now)
+        return finish_measurement(measurement, AnalysisPhase.INCONCLUSIVE, "", now)
 
     async def _delete(self, namespace: str, name: str, propagation: str) -> None:
         try:
@@ -264,14 +264,3 @@ class JobProvider:
         )
         for name in jobs_to_collect(listed.get("items") or [], metric_name, keep):
             await self._delete(self.namespace, name, "Background")
-
-
-def _finished(measurement: Measurement, phase: AnalysisPhase, message: str, now: datetime) -> Measurement:
-    return measurement.model_copy(
-        update={
-            "phase": str(phase),
-            "message": message or None,
-            "finished_at": format_time(now),
-            "resume_at": None,
-        }
-    )

@@ -42,7 +42,7 @@ from analysis.assessment import evaluate_result, format_time, parse_time
 from analysis.controller.api import MERGE_PATCH, ApiCallError
 from analysis.models import AnalysisPhase, Measurement, Metric, MetricResult
 from analysis.models.providers import WorkflowMetric
-from analysis.providers.base import MAX_VALUE_CHARS, error_measurement
+from analysis.providers.base import MAX_VALUE_CHARS, error_measurement, finish_measurement
 from analysis.providers.job import (
     FIRST_CHECK,
     METRIC_NAME_ANNOTATION,
@@ -52,9 +52,6 @@ from analysis.providers.job import (
     JobProvider,
     RunIdentity,
     next_check_at,
-)
-from analysis.providers.job import (
-    _finished as finished_measurement,  # the same end of an asynchronous measurement
 )
 from analysis.workflows.delegate import ARGO_GROUP, ARGO_PLURAL, ARGO_VERSION
 from analysis.workflows.spec import Workflow
@@ -363,13 +360,13 @@ class WorkflowProvider(JobProvider):
         try:
             found = await self.api.call("GET", f"{self._jobs(namespace)}/{name}")
         except ApiCallError as error:
-            return finished_measurement(measurement, AnalysisPhase.ERROR, f"workflow {name}: {error}", now)
+            return finish_measurement(measurement, AnalysisPhase.ERROR, f"workflow {name}: {error}", now)
         verdict = run_verdict(metric, found if isinstance(found, Mapping) else {})
         if verdict is None:
             started = parse_time(measurement.started_at) or now
             return measurement.model_copy(update={"resume_at": format_time(next_check_at(started, now))})
         phase, message, value = verdict
-        return finished_measurement(measurement.model_copy(update={"value": value}), phase, message, now)
+        return finish_measurement(measurement.model_copy(update={"value": value}), phase, message, now)
 
     async def _terminate(self, metric: Metric, measurement: Measurement) -> Measurement:
         name, namespace = self._where(measurement)
@@ -384,8 +381,8 @@ class WorkflowProvider(JobProvider):
         except ApiCallError as error:
             if error.status != 404:
                 message = f"workflow {name} could not be terminated: {error}"
-                return finished_measurement(measurement, AnalysisPhase.ERROR, message, now)
-        return finished_measurement(measurement, AnalysisPhase.INCONCLUSIVE, "", now)
+                return finish_measurement(measurement, AnalysisPhase.ERROR, message, now)
+        return finish_measurement(measurement, AnalysisPhase.INCONCLUSIVE, "", now)
 
     async def garbage_collect(self, metric_name: str, keep: int) -> None:
         """Collect the metric's old WorkflowRuns, then its old Argo Workflows (if Argo is served)."""

@@ -19,13 +19,12 @@ import os
 import shlex
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import kopf
 
 from analysis.controller.api import ApiCaller
 from analysis.controller.loops import RunLoops
-from analysis.controller.reconcile import Reconciler
 from analysis.workflows.controller import WorkflowReconciler
 from analysis.workflows.executors.pods import RUN_LABEL, PodSettings
 from analysis.workflows.reconcile import project_pod
@@ -83,8 +82,7 @@ def register(
     reconciler = WorkflowReconciler(
         api, pods_of, clock=clock, settings=pod_settings(environ), resource_client=resource_client
     )
-    # RunLoop only calls ``reconcile(body) -> Result``, which this reconciler provides.
-    loops = RunLoops(cast(Reconciler, reconciler), clock, resync_seconds)
+    loops = RunLoops(reconciler, clock, resync_seconds, kind="WorkflowRun")
 
     @kopf.on.startup(id="workflow_run_controller_startup", registry=registry)
     async def _bind(settings: kopf.OperatorSettings, **kwargs: Any) -> None:
@@ -98,14 +96,13 @@ def register(
 
     @kopf.on.event(*WORKFLOW_RUNS, id="workflow_run_controller", registry=registry)
     async def _workflow_run(event: Mapping[str, Any], **_: Any) -> None:
-        loops.run_event(event.get("type"), event["object"])
+        loops.event(event.get("type"), event["object"])
 
     @kopf.on.event(*PODS, id="workflow_run_pod_events", registry=registry, labels={RUN_LABEL: kopf.PRESENT})
     async def _pod(body: kopf.Body, **_: Any) -> None:
         key = _run_key(body)
-        loop = loops.get(*key) if key is not None else None
-        if loop is not None and loop.body is not None:
-            loop.observe(loop.body)  # the same copy: only wakes the loop
+        if key is not None:
+            loops.wake(*key)
 
     @kopf.on.cleanup(id="workflow_run_controller_cleanup", registry=registry)
     async def _stop(**_: Any) -> None:

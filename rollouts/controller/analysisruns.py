@@ -37,7 +37,7 @@ from rollouts.models.common import RolloutAnalysis
 from rollouts.planner import CreateAnalysisRun
 from rollouts.planner.inputs import RolloutView, as_mapping, as_str
 
-__all__ = ["KubeApiCaller", "RunCreationError", "create_analysis_run", "run_manifest"]
+__all__ = ["KubeApiCaller", "RunCreationError", "create_analysis_run", "fetch_templates", "run_manifest"]
 
 POD_HASH_LABEL: Final = "rollouts-pod-template-hash"
 ROLLOUT_TYPE_LABEL: Final = "rollout-type"
@@ -91,9 +91,11 @@ def _template_path(key: TemplateKey, namespace: str) -> str:
     return f"{_GROUP}/namespaces/{namespace}/analysistemplates/{name}"
 
 
-async def _fetch_templates(
+async def fetch_templates(
     send: Send, analysis: RolloutAnalysis, namespace: str
 ) -> tuple[list[AnalysisTemplate], list[AnalysisTemplate]]:
+    """The (namespaced, cluster) templates ``analysis`` references, following nested template
+    references; a missing one is left for `collect_templates` to name in its error."""
     refs = analysis.templates or []
     fetched: dict[TemplateKey, AnalysisTemplate] = {}
     tried: set[TemplateKey] = set()
@@ -155,7 +157,7 @@ async def create_analysis_run(send: Send, action: CreateAnalysisRun, rollout: Ma
     namespace = ro.namespace
     try:
         analysis = RolloutAnalysis.from_dict(action.analysis)
-        namespaced, cluster = await _fetch_templates(send, analysis, namespace)
+        namespaced, cluster = await fetch_templates(send, analysis, namespace)
         args = resolve_caller_args(
             analysis.args or [], rollout, stable_hash=ro.stable_rs or None, latest_hash=action.pod_hash
         )

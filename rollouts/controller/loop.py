@@ -4,7 +4,8 @@ The loop is an asyncio task rather than a kopf daemon because kopf guards every 
 finalizer on the object: a Rollout could then not be deleted while the controller is down, and a
 Rollout migrated from Argo Rollouts would be patched just for kopf's bookkeeping. The loop:
 
-1. sleeps until woken (`RolloutLoop.wake`, called by the `wakeups` handlers), until the earliest
+1. sleeps until woken (`RolloutLoop.wake`, called by the `wakeups` handlers through `Loops`,
+   the `analysis.controller.loops.KeyedLoops` the other controllers use too), until the earliest
    `Requeue` of the last plan, or until the resync period passes (a re-plan from the cache that
    sends nothing when nothing changed, so a lost event can never strand a Rollout);
 2. takes the freshest Rollout (the watch's copy or the one our last write returned, whichever
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Protocol
 
+from analysis.controller.loops import KeyedLoops
 from rollouts.controller import apicalls
 from rollouts.controller.apply import Applier, Outcome, Unsupported, Written
 from rollouts.controller.kube import ApiError, KubeClient
@@ -119,7 +121,7 @@ class RolloutLoop:
         self.task: asyncio.Task[None] | None = None
 
     # -- fed by the watch handlers
-    def observe_rollout(self, body: Mapping[str, Any]) -> None:
+    def observe(self, body: Mapping[str, Any]) -> None:
         self._watched = _strip(body)
         self.wake()
 
@@ -382,53 +384,12 @@ class RolloutLoop:
         )
 
 
-class Loops:
-    """The running loops, keyed by (namespace, name); created on a Rollout's first event."""
+class Loops(KeyedLoops[RolloutLoop]):
+    """The running Rollout loops, keyed by (namespace, name); created on a Rollout's first event."""
 
     def __init__(self, shell: Shell) -> None:
-        self._shell = shell
-        self._loops: dict[tuple[str, str], RolloutLoop] = {}
-
-    def __len__(self) -> int:
-        return len(self._loops)
-
-    def get(self, namespace: str, name: str) -> RolloutLoop | None:
-        return self._loops.get((namespace, name))
+        super().__init__("Rollout", lambda namespace, name: RolloutLoop(namespace, name, shell))
 
     def rollouts(self) -> list[dict[str, Any]]:
         """The freshest copy of every Rollout held; safe to call from the metrics thread."""
-        return [body for loop in list(self._loops.values()) if (body := loop.rollout) is not None]
-
-    def in_namespace(self, namespace: str) -> list[RolloutLoop]:
-        return [loop for (ns, _), loop in self._loops.items() if ns == namespace]
-
-    def rollout_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
-        metadata = as_mapping(body.get("metadata"))
-        key = (as_str(metadata.get("namespace")), as_str(metadata.get("name")))
-        if event_type == "DELETED":
-            loop = self._loops.pop(key, None)
-            if loop is not None:
-                loop.stop()
-            return
-        loop = self._loops.get(key)
-        if loop is None:
-            loop = RolloutLoop(key[0], key[1], self._shell)
-            loop.task = asyncio.get_running_loop().create_task(loop.run(), name=f"rollout {key[0]}/{key[1]}")
-            self._loops[key] = loop
-        loop.observe_rollout(body)
-
-    def wake(self, namespace: str, name: str) -> None:
-        loop = self._loops.get((namespace, name))
-        if loop is not None:
-            loop.wake()
-
-    async def stop_all(self) -> None:
-        loops = list(self._loops.values())
-        self._loops.clear()
-        for loop in loops:
-            loop.stop()
-        tasks = [loop.task for loop in loops if loop.task is not None]
-        if tasks:
-            await asyncio.wait(tasks, timeout=10)
-        for task in tasks:
-            task.cancel()
+        return [body for loop in self.loops() if (body := loop.rollout) is not None]

@@ -173,7 +173,7 @@ def build_registry(loops: Loops, children: IndexedChildren, login: Any) -> kopf.
 
     @kopf.on.event(*ROLLOUTS, registry=registry)
     async def _rollout(event: Mapping[str, Any], **_: Any) -> None:
-        loops.rollout_event(event.get("type"), event["object"])
+        loops.event(event.get("type"), event["object"])
 
     @kopf.on.event(*REPLICA_SETS, registry=registry)
     async def _replica_set(body: kopf.Body, **_: Any) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Final
 
-from analysis.composition import CompositionError, _execute, _parse_template
+from analysis.composition import CompositionError, fill_template, parse_template
 from rollouts.experiments.actions import Action, CreateExperimentRun, EmitRolloutEvent
 from rollouts.experiments.inputs import INSTANCE_ID_LABEL, ExperimentObject, Observed, RunView
 from rollouts.planner.actions import EmitEvent, TerminateAnalysisRun
@@ -68,7 +68,7 @@ def resolve_arg_values(
         arg = as_mapping(entry)
         out = {"name": as_str(arg.get("name"))}
         if isinstance(arg.get("value"), str):
-            out["value"] = _execute(_parse_template(arg["value"]), values)
+            out["value"] = fill_template(parse_template(arg["value"]), values)
         resolved.append(out)
     return resolved
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import kopf
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -29,7 +29,6 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from analysis.controller.loops import RunLoops
-from analysis.controller.reconcile import Reconciler
 from rollouts.controller.kube import KubeClient
 from rollouts.experiments.children import (
     ReplicaSetRecord,
@@ -128,12 +127,6 @@ class ExperimentCollector(Collector):
         yield phases
 
 
-def _wake(loops: RunLoops, key: tuple[str, str] | None) -> None:
-    loop = loops.get(*key) if key is not None else None
-    if loop is not None and loop.body is not None:
-        loop.observe(loop.body)  # same version: only sets the loop's wake-up flag
-
-
 def register(
     registry: kopf.OperatorRegistry,
     client: KubeClient,
@@ -147,8 +140,7 @@ def register(
     reconciler = ExperimentReconciler(
         client, children, clock=clock, metrics=ExperimentMetrics(metrics_registry)
     )
-    # RunLoops only calls ``reconcile(body) -> Result``, which ExperimentReconciler provides.
-    loops = RunLoops(cast(Reconciler, reconciler), clock, resync_seconds)
+    loops = RunLoops(reconciler, clock, resync_seconds, kind="Experiment")
     metrics_registry.register(ExperimentCollector(loops.runs))
 
     @kopf.on.startup(id="experiment_controller_bind", registry=registry)
@@ -180,10 +172,12 @@ def register(
         if event.get("type") == "DELETED":
             metadata = as_mapping(body.get("metadata"))
             reconciler.forget(as_str(metadata.get("namespace")), as_str(metadata.get("name")))
-        loops.run_event(event.get("type"), body)
+        loops.event(event.get("type"), body)
 
     async def _child(body: kopf.Body, **_: Any) -> None:
-        _wake(loops, experiment_key(body))
+        key = experiment_key(body)
+        if key is not None:
+            loops.wake(*key)
 
     for resource in (REPLICA_SETS, SERVICES, ANALYSIS_RUNS):
         kopf.on.event(*resource, id=f"experiment_child_{resource[-1]}", registry=registry)(_child)

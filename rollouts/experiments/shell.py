@@ -31,7 +31,7 @@ from analysis.composition import CompositionError, new_run_spec
 from analysis.controller.reconcile import Result
 from analysis.models import AnalysisTemplateRef, Argument, DryRun, ManifestError, MeasurementRetention
 from rollouts.controller import apicalls
-from rollouts.controller.analysisruns import _fetch_templates
+from rollouts.controller.analysisruns import fetch_templates
 from rollouts.controller.apicalls import JSON, MERGE_PATCH, Request
 from rollouts.controller.events import event_body
 from rollouts.controller.kube import ApiError, KubeClient
@@ -445,7 +445,7 @@ class ExperimentReconciler:
             reference = AnalysisTemplateRef(
                 template_name=action.template_name, cluster_scope=action.cluster_scope or None
             )
-            namespaced, cluster = await _fetch_templates(
+            namespaced, cluster = await fetch_templates(
                 self._client.send, RolloutAnalysis(templates=[reference]), namespace
             )
             spec = new_run_spec(
