@@ -1,10 +1,7 @@
 """Dashboard benchmark on a running devcluster: live pages over server-sent events; asserts nothing.
 
     rollouts dev-cluster up --dir /tmp/bench-dc
-    python -P bench/dashboard_live.py --dir /tmp/bench-dc [--rollouts 1000] [--pages 10] [--seconds 30]
-
-(``-P``: bench/ is not put first on the import path, where bench/analysis.py would hide the
-``analysis`` package.)
+    python bench/dashboard_live.py --dir /tmp/bench-dc [--rollouts 1000] [--pages 10] [--seconds 30]
 
 Creates ``--rollouts`` paused canaries (status written by the benchmark: no controller) in a
 fresh namespace, starts ``kubectl-rollouts dashboard -n NS`` as a subprocess and opens

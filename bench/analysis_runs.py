@@ -1,7 +1,7 @@
 """AnalysisRun benchmark: N concurrent runs against a real Prometheus; prints numbers, asserts nothing.
 
     rollouts dev-cluster up --dir /var/tmp/bench-dc
-    python bench/analysis.py --dir /var/tmp/bench-dc [--runs 100] [--seconds 300] [--interval 5s]
+    python bench/analysis_runs.py --dir /var/tmp/bench-dc [--runs 100] [--seconds 300] [--interval 5s]
 
 Starts Debian's Prometheus scraping a ``prometheus_client`` exporter (``rollouts.localprom``, as
 the tests and the demo do) and our controller as a subprocess scoped to a fresh namespace, then
@@ -26,7 +26,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as ``python bench/analysis.py``, this file's directory is first on sys.path and the file's
+# Run as ``python bench/analysis_runs.py``, this file's directory is first on sys.path and the file's
 # name would shadow the ``analysis`` package it measures: put the repository root there instead
 # (which also makes ``bench.controller``, the shared harness, importable).
 if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
