@@ -10,6 +10,7 @@ import yaml
 
 from rollouts.controller import apicalls
 from rollouts.planner import (
+    DeleteExperiment,
     DeleteReplicaSet,
     EvictPod,
     PatchReplicaSet,
@@ -34,7 +35,11 @@ REQUESTS = [
     apicalls.patch_rollout_status("ns", "web", {}, "1"),
     apicalls.set_service_selector("ns", SetServiceSelector("svc", "a")),
     apicalls.terminate_analysis_run("ns", TerminateAnalysisRun("run")),
+    apicalls.create_experiment("ns", {"metadata": {"name": "exp"}}),
+    apicalls.get_experiment("ns", "exp"),
     apicalls.terminate_experiment("ns", TerminateExperiment("exp")),
+    apicalls.delete_experiment("ns", DeleteExperiment("exp")),
+    apicalls.get_replica_set("ns", "web-a"),
     apicalls.evict_pod("ns", EvictPod("pod")),
     apicalls.list_pods("ns", "app=web"),
     apicalls.scale_workload("ns", ScaleWorkload("apps/v1", "Deployment", "d", 0)),
@@ -46,8 +51,10 @@ REQUESTS = [
     apicalls.get_object("/apis/apps/v1/namespaces/ns/deployments/d", "deployments", "ns", "d"),
     apicalls.get_object("/api/v1/namespaces/ns/podtemplates/t", "podtemplates", "ns", "t"),
 ]
-# What the AnalysisRun side in the same process sends (rollouts/controller/analysisruns.py,
-# analysis/controller/reconcile.py, analysis/providers/job.py), as (verb, resource).
+# What the other controllers in the same process send, as (verb, resource).
+# The AnalysisRun side: rollouts/controller/analysisruns.py, analysis/controller/reconcile.py,
+# analysis/providers/job.py, and analysis/providers/workflow.py (WorkflowRuns, or Argo Workflows
+# with executor argo; the Job provider's create/get/terminate/garbage-collect on those).
 ANALYSIS_REQUESTS = [
     ("create", "analysisruns"),
     ("patch", "analysisruns"),
@@ -61,7 +68,43 @@ ANALYSIS_REQUESTS = [
     ("delete", "jobs"),
     ("list", "pods"),
     ("create", "events"),
+    *[
+        (verb, resource)
+        for resource in ("workflowruns", "workflows")
+        for verb in ("create", "get", "list", "patch", "delete")
+    ],
+    ("get", "workflowtemplates"),
+    ("get", "clusterworkflowtemplates"),
 ]
+# The Experiment controller (rollouts/experiments/shell.py): template ReplicaSets and Services,
+# the experiment's AnalysisRuns, its status, its Events.
+EXPERIMENT_REQUESTS = [
+    ("create", "replicasets"),
+    ("get", "replicasets"),
+    ("patch", "replicasets"),
+    ("create", "services"),
+    ("get", "services"),
+    ("delete", "services"),
+    ("create", "analysisruns"),
+    ("get", "analysisruns"),
+    ("patch", "analysisruns"),
+    ("get", "analysistemplates"),
+    ("get", "clusteranalysistemplates"),
+    ("patch", "experiments"),
+    ("create", "events"),
+]
+# The WorkflowRun controller (analysis/workflows/controller.py): status, step pods, the wait
+# container's log, templateRef targets.
+WORKFLOW_CONTROLLER_REQUESTS = [
+    ("patch", "workflowruns"),
+    ("create", "pods"),
+    ("delete", "pods"),
+    ("get", "pods/log"),
+    ("get", "workflowtemplates"),
+    ("get", "clusterworkflowtemplates"),
+]
+# Notifications (rollouts/notifications/notifier.py): the settings ConfigMap and Secret.
+NOTIFICATION_REQUESTS = [("get", "configmaps"), ("get", "secrets")]
 # What the traffic routers send (traffic/apply.py: GET, POST for created objects, PATCH), as (verb, resource).
 ROUTING_WRITES = [
     ("create", "ingresses"),
@@ -89,6 +132,8 @@ WATCHED = [
     "replicasets",
     "services",
     "deployments",
+    "workflowruns",
+    "pods",
     *ROUTING_KINDS,
 ]
 
@@ -120,9 +165,22 @@ def test_every_request_the_controller_sends_is_allowed(request_: apicalls.Reques
     assert allowed(request_.resource, verb), f"{verb} {request_.resource}"
 
 
-@pytest.mark.parametrize(("verb", "resource"), ANALYSIS_REQUESTS)
-def test_the_analysis_side_is_allowed_what_it_sends(verb: str, resource: str) -> None:
+@pytest.mark.parametrize(
+    ("verb", "resource"),
+    ANALYSIS_REQUESTS + EXPERIMENT_REQUESTS + WORKFLOW_CONTROLLER_REQUESTS + NOTIFICATION_REQUESTS,
+)
+def test_the_controllers_in_the_process_are_allowed_what_they_send(verb: str, resource: str) -> None:
     assert allowed(resource, verb), f"{verb} {resource}"
+
+
+def test_each_resource_has_one_rule() -> None:
+    """Rules are merged per resource, so a resource's verbs are read in one place."""
+    seen: set[tuple[str, str]] = set()
+    for rule in cluster_role()["rules"]:
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                assert (group, resource) not in seen, f"{group or 'core'}/{resource} in two rules"
+                seen.add((group, resource))
 
 
 @pytest.mark.parametrize(("verb", "resource"), ROUTING_WRITES + [("get", kind) for kind in ROUTING_KINDS])
