@@ -1,4 +1,4 @@
-"""Real third-party CRDs (Gateway API, Istio networking, SMI TrafficSplit) from their Go modules.
+"""Real third-party CRDs (Gateway API, Istio networking, SMI, Argo Workflows) from their Go modules.
 
 The CRDs are not copied into this repository: ``go mod download`` fetches the pinned module
 versions (through the Go module proxy and cache, like the devcluster build) and the YAML is read
@@ -54,6 +54,18 @@ PINS: dict[str, Addon] = {
             frozenset({"networking.istio.io"}),
         ),
         Addon("smi", "github.com/servicemeshinterface/smi-sdk-go", "v0.5.0", ("crds/split.yaml",)),
+        # The schema-less CRDs Argo Workflows installs by default: enough to serve the
+        # WorkflowTemplates a workflow metric references and Workflows of ``executor: argo``.
+        Addon(
+            "argo-workflows",
+            "github.com/argoproj/argo-workflows/v3",
+            "v3.6.10",
+            (
+                "manifests/base/crds/minimal/argoproj.io_workflows.yaml",
+                "manifests/base/crds/minimal/argoproj.io_workflowtemplates.yaml",
+                "manifests/base/crds/minimal/argoproj.io_clusterworkflowtemplates.yaml",
+            ),
+        ),
     )
 }
 

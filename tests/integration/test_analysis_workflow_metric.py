@@ -8,7 +8,7 @@ the verdict goes back up to the Rollout. The workflow is the one in
 ``examples/canary-workflow-analysis.yaml``; its probes hit a small HTTP server this test runs on
 loopback, which answers 200, or 500 on ``/healthz`` to make the smoke test fail.
 
-Argo Workflows' own CRDs (installed as in ``test_workflow_delegate``) serve the WorkflowTemplate
+Argo Workflows' own CRDs (the devcluster's ``argo-workflows`` add-on) serve the WorkflowTemplate
 a metric may reference, and the ``argoproj.io`` Workflows of ``executor: argo``. No Argo
 controller can run here, so for those the test writes the Workflow's status as Argo would.
 """
@@ -24,7 +24,6 @@ from typing import Any
 
 import pytest
 import yaml
-from kubernetes import client
 from test_analysisrun_controller import completed, create_run, run
 from test_controller_harness import (
     GROUP,
@@ -36,8 +35,7 @@ from test_controller_harness import (
     settled,
     wait_for,
 )
-from test_workflow_controller import workflow_controller
-from test_workflow_delegate import argo_crds, argo_workflows, write_status
+from workflow_fixtures import argo_crds, argo_workflows, workflow_controller, write_status
 
 from analysis.providers.job import METRIC_NAME_ANNOTATION, RUN_UID_LABEL
 from analysis.workflows.runs import PLURAL

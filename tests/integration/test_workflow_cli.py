@@ -18,7 +18,7 @@ from typing import Any
 from kubernetes import client
 from plugin_helpers import Terminal
 from test_controller_harness import ControllerProcess, rollout_crds, wait_for
-from test_workflow_controller import PIPELINE, finished, run_pods, workflow_controller
+from workflow_fixtures import PIPELINE, finished, run_pods, workflow_controller
 
 from analysis.workflows.runs import PLURAL
 from analysis.workflows.status import GROUP, VERSION

@@ -1,4 +1,4 @@
-# ruff: noqa: F401, F811 - pytest fixtures imported from the harness are parameters by design
+# ruff: noqa: F401, F811 - pytest fixtures imported from other modules are parameters by design
 """WorkflowRuns run by ``rollouts controller`` itself (a real subprocess on the devcluster).
 
 The example pipeline (a DAG with workflow parameters, output parameters, a retried step and an
@@ -10,68 +10,18 @@ pod per step. ``spec.shutdown: Terminate`` must stop a running run and delete it
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from kubernetes import client
 from test_controller_harness import ControllerProcess, rollout_crds, wait_for
+from workflow_fixtures import WAIT, finished, pipeline, run_pods, run_status, workflow_controller
 
 from analysis.workflows.engine import run_locally
-from analysis.workflows.executors.pods import RUN_LABEL
-from analysis.workflows.registry import ARTIFACT_PATH_ENV, RUNNER_COMMAND_ENV
 from analysis.workflows.runs import PLURAL, submit
 from analysis.workflows.spec import Workflow
 from analysis.workflows.status import GROUP, VERSION, WorkflowStatus
-from rollouts.devcluster import DevCluster
-
-PIPELINE = Path(__file__).parents[2] / "examples" / "workflows" / "pipeline.yaml"
-WAIT = 240.0
-
-
-def pipeline(**parameters: str) -> Workflow:
-    manifest = yaml.safe_load(PIPELINE.read_text())
-    for parameter in manifest["spec"]["arguments"]["parameters"]:
-        parameter["value"] = parameters.get(parameter["name"], parameter["value"])
-    return Workflow.from_dict(manifest)
-
-
-@pytest.fixture
-def workflow_controller(
-    devcluster: DevCluster,
-    namespace: str,
-    rollout_crds: list[str],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[ControllerProcess]:
-    # the devcluster runs the wait/init containers on this host: they need this Python and package
-    monkeypatch.setenv(RUNNER_COMMAND_ENV, f"{sys.executable} -m analysis.workflows.executors.podside")
-    monkeypatch.setenv(ARTIFACT_PATH_ENV, str(tmp_path / "repository"))
-    process = ControllerProcess(devcluster.kubeconfig, namespace, tmp_path / "controller.log").start()
-    try:
-        yield process
-    finally:
-        process.stop()
-        print(f"--- controller log (tail) ---\n{process.log_tail(200)}")
-
-
-def run_status(api_client: Any, namespace: str, name: str) -> WorkflowStatus | None:
-    found = client.CustomObjectsApi(api_client).get_namespaced_custom_object(
-        GROUP, VERSION, namespace, PLURAL, name
-    )
-    raw = found.get("status")
-    return WorkflowStatus.model_validate(raw) if raw else None
-
-
-def finished(api_client: Any, namespace: str, name: str) -> WorkflowStatus:
-    def check() -> WorkflowStatus | None:
-        status = run_status(api_client, namespace, name)
-        return status if status is not None and status.phase in ("Succeeded", "Failed", "Error") else None
-
-    return wait_for(check, f"WorkflowRun {name} to finish", timeout=WAIT)
 
 
 def summary(status: WorkflowStatus) -> dict[str, tuple[str, str, str | None, dict[str, Any]]]:
@@ -84,11 +34,6 @@ def summary(status: WorkflowStatus) -> dict[str, tuple[str, str, str | None, dic
         )
         for node in status.nodes.values()
     }
-
-
-def run_pods(api_client: Any, namespace: str, name: str) -> list[Any]:
-    listed = client.CoreV1Api(api_client).list_namespaced_pod(namespace, label_selector=f"{RUN_LABEL}={name}")
-    return list(listed.items)
 
 
 def test_the_controller_runs_the_pipeline_like_the_local_executor(

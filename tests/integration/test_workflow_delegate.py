@@ -1,12 +1,13 @@
+# ruff: noqa: F401, F811 - pytest fixtures imported from other modules are parameters by design
 """Delegation to a real Argo Workflows: ``rollouts workflow run --argo`` creates an ``argoproj.io``
 Workflow and follows it; ``terminate --argo`` sets Argo's ``spec.shutdown``.
 
-Argo's real CRDs are installed from the ``github.com/argoproj/argo-workflows/v3`` Go module
-(``manifests/base/crds/minimal``: the schema-less CRDs Argo itself installs by default), fetched
-through the Go module proxy like the devcluster's other add-ons. No Argo controller can run here
-(no container images), so this test plays Argo's controller: it writes the Workflow's ``status``
-(a phase, then nodes, then ``Succeeded``) the way Argo would, and checks that we created the
-right object, rendered what its status says, exited with its outcome, and terminated it.
+Argo's real CRDs are served (the devcluster's ``argo-workflows`` add-on: the schema-less CRDs
+Argo itself installs by default, from the Go module pinned in ``rollouts.devcluster.addons.PINS``).
+No Argo controller can run here (no container images), so this test plays Argo's controller: it
+writes the Workflow's ``status`` (a phase, then nodes, then ``Succeeded``) the way Argo would, and
+checks that we created the right object, rendered what its status says, exited with its outcome,
+and terminated it.
 """
 
 from __future__ import annotations
@@ -16,27 +17,14 @@ import sys
 import time
 from typing import Any
 
-import pytest
 import yaml
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 from test_controller_harness import wait_for
+from workflow_fixtures import argo_crds, argo_workflows, write_status
 
 from analysis.workflows import delegate
 from analysis.workflows.spec import Workflow
 from rollouts.devcluster import DevCluster
-from rollouts.devcluster.addons import Addon, load_crds
 
-ARGO_WORKFLOWS = Addon(
-    "argo-workflows",
-    "github.com/argoproj/argo-workflows/v3",
-    "v3.6.10",
-    (
-        "manifests/base/crds/minimal/argoproj.io_workflows.yaml",
-        "manifests/base/crds/minimal/argoproj.io_workflowtemplates.yaml",
-        "manifests/base/crds/minimal/argoproj.io_clusterworkflowtemplates.yaml",
-    ),
-)
 MANIFEST = """apiVersion: argoproj.io/v1alpha1
 kind: Workflow
 metadata: {generateName: delegated-, labels: {team: data}}
@@ -47,22 +35,6 @@ spec:
   - name: main
     container: {image: alpine, command: [echo, "{{workflow.parameters.who}}"]}
 """
-
-
-@pytest.fixture(scope="module")
-def argo_crds(api_client: Any) -> None:
-    api = client.ApiextensionsV1Api(api_client)
-    for crd in load_crds(ARGO_WORKFLOWS):
-        try:
-            api.create_custom_resource_definition(crd)
-        except ApiException as error:
-            if error.status != 409:
-                raise
-
-    def established() -> bool:
-        return delegate.argo_serves_workflows(api_client)
-
-    wait_for(established, "Argo's workflows resource to be served")
 
 
 def cli(devcluster: DevCluster, namespace: str, *argv: str) -> list[str]:
@@ -77,20 +49,6 @@ def cli(devcluster: DevCluster, namespace: str, *argv: str) -> list[str]:
         "-n",
         namespace,
     ]
-
-
-def argo_workflows(api_client: Any, namespace: str) -> list[dict[str, Any]]:
-    found = client.CustomObjectsApi(api_client).list_namespaced_custom_object(
-        delegate.ARGO_GROUP, delegate.ARGO_VERSION, namespace, delegate.ARGO_PLURAL
-    )
-    return list(found["items"])
-
-
-def write_status(api_client: Any, namespace: str, name: str, status: dict[str, Any]) -> None:
-    """What Argo's controller does (its minimal CRD has no status subresource)."""
-    client.CustomObjectsApi(api_client).patch_namespaced_custom_object(
-        delegate.ARGO_GROUP, delegate.ARGO_VERSION, namespace, delegate.ARGO_PLURAL, name, {"status": status}
-    )
 
 
 def test_run_argo_creates_an_argo_workflow_and_follows_it_to_its_phase(

@@ -76,7 +76,7 @@ def test_parse_addon_names():
 
 
 def test_pins_are_release_versions_in_one_place():
-    assert set(PINS) == {"gateway-api", "istio", "smi"}
+    assert set(PINS) == {"gateway-api", "istio", "smi", "argo-workflows"}
     for addon in PINS.values():
         assert addon.version.startswith("v")
         assert addon.paths
