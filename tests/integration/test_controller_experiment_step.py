@@ -15,6 +15,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+from kubernetes.client.exceptions import ApiException
 from test_controller_harness import (
     GROUP,
     VERSION,
@@ -223,21 +225,64 @@ def test_aborting_during_the_experiment_terminates_it(
     assert "currentExperiment" not in (status.get("canary") or {})
 
 
-def split_backends(cluster: Cluster) -> dict[str, int] | None:
+def custom_object(
+    cluster: Cluster, group: str, version: str, plural: str, name: str
+) -> dict[str, Any] | None:
     try:
-        split = cluster.custom.get_namespaced_custom_object(
-            "split.smi-spec.io", "v1alpha4", cluster.namespace, "trafficsplits", NAME
+        found: dict[str, Any] = cluster.custom.get_namespaced_custom_object(
+            group, version, cluster.namespace, plural, name
         )
-    except Exception:  # not created yet
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+    return found
+
+
+def split_weights(cluster: Cluster) -> dict[str, int] | None:
+    """SMI: the TrafficSplit's backends (the controller creates it)."""
+    split = custom_object(cluster, "split.smi-spec.io", "v1alpha4", "trafficsplits", NAME)
+    return None if split is None else {b["service"]: int(b["weight"]) for b in split["spec"]["backends"]}
+
+
+def create_virtual_service(cluster: Cluster) -> None:
+    route = [
+        {"destination": {"host": f"{NAME}-{role}"}, "weight": w}
+        for role, w in (("stable", 100), ("canary", 0))
+    ]
+    body = {
+        "apiVersion": "networking.istio.io/v1alpha3",
+        "kind": "VirtualService",
+        "metadata": {"name": "shop"},
+        "spec": {"hosts": ["shop"], "http": [{"name": "primary", "route": route}]},
+    }
+    cluster.custom.create_namespaced_custom_object(
+        "networking.istio.io", "v1alpha3", cluster.namespace, "virtualservices", body
+    )
+
+
+def route_weights(cluster: Cluster) -> dict[str, int] | None:
+    """Istio (host level): the destinations of the VirtualService's one HTTP route."""
+    found = custom_object(cluster, "networking.istio.io", "v1alpha3", "virtualservices", "shop")
+    if found is None:
         return None
-    return {backend["service"]: int(backend["weight"]) for backend in split["spec"]["backends"]}
+    return {d["destination"]["host"]: int(d.get("weight", 0)) for d in found["spec"]["http"][0]["route"]}
 
 
-def test_experiment_services_are_weighted_in_the_traffic_split_while_it_runs(
-    controller: ControllerProcess, cluster: Cluster
+ROUTERS = {
+    "smi": ({"smi": {}}, lambda cluster: None, split_weights),
+    "istio": ({"istio": {"virtualService": {"name": "shop"}}}, create_virtual_service, route_weights),
+}
+
+
+@pytest.mark.parametrize("router", sorted(ROUTERS))
+def test_experiment_services_are_weighted_by_the_router_while_it_runs(
+    controller: ControllerProcess, cluster: Cluster, router: str
 ) -> None:
+    routing, setup, weights = ROUTERS[router]
     for service in (NAME, f"{NAME}-canary", f"{NAME}-stable"):
         cluster.create_service(service, NAME)
+    setup(cluster)
     step = experiment_step(None, duration="20s", weight=5)
     step["templates"][0]["service"] = {"name": "exp-canary"}
     rollout = canary(
@@ -245,7 +290,7 @@ def test_experiment_services_are_weighted_in_the_traffic_split_while_it_runs(
         hold=True,
         canaryService=f"{NAME}-canary",
         stableService=f"{NAME}-stable",
-        trafficRouting={"smi": {}},
+        trafficRouting=routing,
     )
     # an experiment Service exposes the container ports: without any, none is created (as Argo)
     rollout["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"name": "http", "containerPort": 80}]
@@ -257,17 +302,20 @@ def test_experiment_services_are_weighted_in_the_traffic_split_while_it_runs(
     assert services["canary"] == "exp-canary"
     assert services["baseline"]
     expected = {f"{NAME}-canary": 20, "exp-canary": 5, services["baseline"]: 5, f"{NAME}-stable": 70}
-    wait_for(lambda: split_backends(cluster) == expected, f"the TrafficSplit at {expected}", LONG)
-    additional = cluster.status(NAME)["canary"]["weights"]["additional"]
+    wait_for(lambda: weights(cluster) == expected, f"the {router} weights at {expected}", LONG)
+    # the routing object is written before the status patch of the same pass
+    additional = wait_for(
+        lambda: cluster.status(NAME)["canary"]["weights"].get("additional"), "weights.additional in status"
+    )
     assert [(d["serviceName"], d["weight"]) for d in additional] == [
         ("exp-canary", 5),
         (services["baseline"], 5),
     ]
     after = {f"{NAME}-canary": 60, f"{NAME}-stable": 40}
+    wait_for(lambda: weights(cluster) == after, "the experiment weights removed at the next step", LONG)
     wait_for(
-        lambda: split_backends(cluster) == after, "the experiment weights removed at the next step", LONG
+        lambda: "additional" not in cluster.status(NAME)["canary"]["weights"], "weights.additional dropped"
     )
-    assert "additional" not in cluster.status(NAME)["canary"]["weights"]
 
 
 def test_a_step_that_cannot_become_an_experiment_is_reported_and_waits(
@@ -326,7 +374,9 @@ def test_finished_experiments_beyond_the_history_limit_are_deleted(
     rollout["spec"]["analysis"] = {"successfulRunHistoryLimit": 0}
     _, canary_hash = start_update(cluster, rollout)
     name = f"{NAME}-{canary_hash}-2-1"
-    wait_for(experiment_in_phase(cluster, name, "Successful"), "the Experiment to succeed", LONG)
+    wait_for(lambda: name in experiments(cluster), "the step's Experiment")
+    # the step completes only on a Successful Experiment; with limit 0 it is deleted right after
     wait_for(settled(cluster, NAME, "Healthy", stableRS=canary_hash), "the promotion", LONG)
     wait_for(lambda: name not in experiments(cluster), "the finished Experiment deleted (limit 0)", LONG)
     assert controller.requests(kind="experiments", verb="DELETE") == 1
+    assert any(e.involved_object.name == name for e in cluster.events("ExperimentSuccessful"))
