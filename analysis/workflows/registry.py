@@ -9,8 +9,8 @@ The pod watch is narrowed on the server to pods carrying the run label.
 
 Pods run the ``wait``/``init`` containers with ``PodSettings``; the process environment sets
 them (``ROLLOUTS_WORKFLOW_RUNNER_IMAGE``, ``ROLLOUTS_WORKFLOW_RUNNER_COMMAND``,
-``ROLLOUTS_WORKFLOW_ARTIFACT_HOST_PATH``), and ``ROLLOUTS_WORKFLOW_CONTROLLER=false`` leaves
-WorkflowRuns alone (another process, or nobody, runs them).
+``ROLLOUTS_WORKFLOW_ARTIFACT_HOST_PATH``). ``enabled=False`` (``rollouts controller
+--no-workflow-controller``) leaves WorkflowRuns alone: another process, or nobody, runs them.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ __all__ = ["WORKFLOW_RUNS", "pod_settings", "register"]
 WORKFLOW_RUNS: Final = (GROUP, VERSION, "workflowruns")
 PODS: Final = ("v1", "pods")
 INDEX: Final = "workflow_run_pods"
-ENABLED_ENV: Final = "ROLLOUTS_WORKFLOW_CONTROLLER"
 RUNNER_IMAGE_ENV: Final = "ROLLOUTS_WORKFLOW_RUNNER_IMAGE"
 RUNNER_COMMAND_ENV: Final = "ROLLOUTS_WORKFLOW_RUNNER_COMMAND"
 ARTIFACT_PATH_ENV: Final = "ROLLOUTS_WORKFLOW_ARTIFACT_HOST_PATH"
@@ -65,13 +64,14 @@ def register(
     resync_seconds: float = 300.0,
     environ: Mapping[str, str] = os.environ,
     resource_client: Any = None,
+    enabled: bool = True,
 ) -> RunLoops | None:
-    """Add the WorkflowRun handlers to ``registry`` (None when disabled by the environment).
+    """Add the WorkflowRun handlers to ``registry`` (None, adding nothing, when not ``enabled``).
 
     ``resource_client`` (a ``kubernetes.client.ApiClient``) lets resource steps run; without it
     they end in ``Error`` saying so.
     """
-    if environ.get(ENABLED_ENV, "true").lower() in ("false", "0", "no"):
+    if not enabled:
         return None
     indexed: dict[str, Any] = {}
 

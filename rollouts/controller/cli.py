@@ -18,7 +18,7 @@ import kopf
 import yaml
 
 import traffic
-from rollouts.controller.settings import ControllerConfig
+from rollouts.controller.settings import ControllerConfig, workflow_controller_default
 
 __all__ = ["config_from_args", "register"]
 
@@ -74,6 +74,11 @@ def config_from_args(args: argparse.Namespace) -> ControllerConfig:
         notifications=args.notifications,
         notifications_namespace=own_namespace(),
         self_service_notifications=args.self_service_notification_enabled,
+        workflow_controller=(
+            workflow_controller_default(os.environ)
+            if args.workflow_controller is None
+            else args.workflow_controller
+        ),
     )
 
 
@@ -172,5 +177,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--self-service-notification-enabled",
         action="store_true",
         help="also read the notification ConfigMap and Secret in each Rollout's namespace",
+    )
+    parser.add_argument(
+        "--workflow-controller",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run WorkflowRuns in this process (default: $ROLLOUTS_WORKFLOW_CONTROLLER, else on)",
     )
     parser.set_defaults(func=run)

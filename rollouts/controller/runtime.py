@@ -109,6 +109,7 @@ class Controller:
             KubeApiCaller(client),
             clock=self.clock,
             resource_client=k8s_client.ApiClient(self.configuration),  # for resource steps
+            enabled=self.config.workflow_controller,
         )
         # Argo's state metrics (rollout_info, analysis_run_info, ...), read from the loops at scrape time
         self.metrics.registry.register(StateCollector(self.loops.rollouts, runs.runs))

@@ -12,6 +12,7 @@ label selector on Rollouts, AnalysisRuns and Experiments, and ReplicaSets to tho
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -23,15 +24,20 @@ __all__ = [
     "FIELD_MANAGER",
     "INSTANCE_ID_LABEL",
     "KOPF_DOMAIN",
+    "WORKFLOW_CONTROLLER_ENV",
     "ControllerConfig",
     "instance_selector",
     "operator_settings",
+    "workflow_controller_default",
 ]
 
 KOPF_DOMAIN: Final = "rollouts.dev"
 INSTANCE_ID_LABEL: Final = "argo-rollouts.argoproj.io/controller-instance-id"
 FIELD_MANAGER: Final = "rollouts-controller"
 REPLICA_SET_SELECTOR: Final = "rollouts-pod-template-hash"
+WORKFLOW_CONTROLLER_ENV: Final = "ROLLOUTS_WORKFLOW_CONTROLLER"
+_TRUE: Final = frozenset({"true", "1", "yes"})
+_FALSE: Final = frozenset({"false", "0", "no"})
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,22 @@ class ControllerConfig:
 
     self_service_notifications: bool = False
     """Also read the pair in each Rollout's namespace (``--self-service-notification-enabled``)."""
+
+    workflow_controller: bool = True
+    """Run WorkflowRuns in this process (``--no-workflow-controller``: another process, or nobody,
+    runs them; the ``workflow`` metric provider still creates them)."""
+
+
+def workflow_controller_default(environ: Mapping[str, str]) -> bool:
+    """``--workflow-controller``'s default: ``ROLLOUTS_WORKFLOW_CONTROLLER`` (true when unset)."""
+    value = environ.get(WORKFLOW_CONTROLLER_ENV, "").strip().lower()
+    if not value or value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(
+        f"{WORKFLOW_CONTROLLER_ENV} must be true or false, not {environ[WORKFLOW_CONTROLLER_ENV]!r}"
+    )
 
 
 def instance_selector(instance_id: str) -> str:

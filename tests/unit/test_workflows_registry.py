@@ -19,11 +19,9 @@ def clock() -> datetime:
     return datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def test_the_environment_can_leave_workflow_runs_alone() -> None:
+def test_a_disabled_controller_leaves_workflow_runs_alone() -> None:
     registry = kopf.OperatorRegistry()
-    assert (
-        register(registry, NoCalls(), clock=clock, environ={"ROLLOUTS_WORKFLOW_CONTROLLER": "false"}) is None
-    )
+    assert register(registry, NoCalls(), clock=clock, environ={}, enabled=False) is None
     assert not list(registry._watching.get_all_handlers())
 
 
