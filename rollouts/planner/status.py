@@ -100,8 +100,9 @@ def compute_conditions(ctx: PassContext, status: dict[str, Any]) -> None:
 
     if aborted:
         message = Reason.ABORTED_MESSAGE.format(revision=ctx.revision)
-        if ctx.pause.abort_message:
-            message = f"{message}: {ctx.pause.abort_message}"
+        detail = ctx.pause.abort_message or _deadline_abort_detail(ro)
+        if detail:
+            message = f"{message}: {detail}"
         condition = new_condition(PROGRESSING, "False", Reason.ABORTED, message, now)
         conditions, changed = set_condition(conditions, condition)
         if changed:
@@ -125,6 +126,21 @@ def compute_conditions(ctx: PassContext, status: dict[str, Any]) -> None:
             Reason.NOT_COMPLETED, f"Rollout not completed, started update to revision {revision} ({pod_hash})"
         )
     status["conditions"] = conditions
+
+
+def _deadline_abort_detail(ro: RolloutView) -> str:
+    """The timed-out message a ``progressDeadlineAbort`` abort carries into ``RolloutAborted``.
+
+    The deadline abort is decided in the pass that writes ``ProgressDeadlineExceeded``, so the
+    ``RolloutAborted`` condition is only written on the next pass, when this pass's abort message
+    is gone. Upstream then writes the bare "Rollout aborted update to revision N"; we keep the
+    timed-out message as the detail instead (taken from the condition being replaced), so the
+    status message and ``rollout_abort_info`` still say why after any number of passes.
+    """
+    previous = find_condition(ro.conditions, PROGRESSING)
+    if previous is None or previous.get("reason") != Reason.TIMED_OUT or not ro.progress_deadline_abort:
+        return ""
+    return as_str(previous.get("message"))
 
 
 def _progress_condition(

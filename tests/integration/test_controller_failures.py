@@ -97,6 +97,22 @@ def test_unready_canary_pods_exceed_the_progress_deadline_and_abort(
         ),
         "the stable ReplicaSet whole again",
     )
+    # Later passes (nudged by annotation edits) keep naming the deadline, in the status message
+    # and in rollout_abort_info, instead of decaying into a bare "aborted" (a user's abort).
+    for nudge in range(3):
+        before = controller.passes("slow")
+        cluster.patch_rollout("slow", {"metadata": {"annotations": {"test.rollouts.dev/nudge": str(nudge)}}})
+        wait_for(lambda before=before: controller.passes("slow") > before, "another pass")  # type: ignore[misc]
+    status = cluster.status("slow")
+    assert condition(status, "Progressing")["reason"] == "RolloutAborted"
+    assert status["message"].startswith("RolloutAborted: Rollout aborted update to revision 2: ReplicaSet ")
+    assert status["message"].endswith("has timed out progressing."), status["message"]
+    reasons = {
+        dict(labels)["reason"]: value
+        for (metric, labels), value in controller.metrics().items()
+        if metric == "rollout_abort_info" and dict(labels).get("name") == "slow"
+    }
+    assert reasons == {"ProgressDeadlineExceeded": 1.0}
 
 
 def test_a_missing_routing_object_is_a_traffic_routing_error(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from planner_world import World, apply_merge_patch, canary_rollout, short_hash
 
+from rollouts.controller.collectors import abort_reason
 from rollouts.planner import operations
 from rollouts.planner.actions import (
     CreateAnalysisRun,
@@ -266,10 +267,29 @@ def test_progress_deadline_exceeded_degrades_and_can_abort() -> None:
     assert w.status["phase"] == "Degraded"
     assert w.status["message"].startswith('ProgressDeadlineExceeded: ReplicaSet "web-')
     assert w.status["abort"] is True
+    timed_out = condition(w, "Progressing")["message"]
+    for _ in range(3):  # the detail survives every later pass, not only the one that aborted
+        w.reconcile()
+        progressing = condition(w, "Progressing")
+        assert progressing["reason"] == "RolloutAborted"
+        assert progressing["message"] == f"Rollout aborted update to revision 2: {timed_out}"
+        assert w.status["message"] == f"RolloutAborted: Rollout aborted update to revision 2: {timed_out}"
+        assert abort_reason(w.rollout) == "ProgressDeadlineExceeded"
+
+
+def test_a_user_abort_after_a_deadline_without_deadline_abort_has_no_deadline_detail() -> None:
+    w = deployed()
+    w.rollout["spec"]["progressDeadlineSeconds"] = 60
+    w.auto_ready = False
+    for _ in range(4):
+        w.reconcile()
+        w.advance(1)
+    w.advance(120)
     w.reconcile()
-    progressing = condition(w, "Progressing")
-    assert progressing["reason"] == "RolloutAborted"
-    assert progressing["message"].startswith("Rollout aborted update to revision 2")
+    assert condition(w, "Progressing")["reason"] == "ProgressDeadlineExceeded"
+    w.rollout["status"]["abort"] = True
+    w.reconcile()
+    assert condition(w, "Progressing")["message"] == "Rollout aborted update to revision 2"
 
 
 def test_missing_replicas_is_defaulted_and_nothing_else_happens() -> None:
