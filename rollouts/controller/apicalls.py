@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from rollouts.controller.settings import FIELD_MANAGER
 from rollouts.planner.actions import (
+    DeleteAnalysisRun,
     DeleteExperiment,
     DeleteReplicaSet,
     EvictPod,
@@ -36,6 +37,7 @@ __all__ = [
     "create_event",
     "create_experiment",
     "create_replica_set",
+    "delete_analysis_run",
     "delete_experiment",
     "delete_replica_set",
     "evict_pod",
@@ -60,6 +62,7 @@ STRATEGIC_MERGE_PATCH: Final = "application/strategic-merge-patch+json"
 ROLLOUTS: Final = "/apis/argoproj.io/v1alpha1/namespaces/{namespace}/rollouts"
 REPLICA_SETS: Final = "/apis/apps/v1/namespaces/{namespace}/replicasets"
 EXPERIMENTS: Final = "/apis/argoproj.io/v1alpha1/namespaces/{namespace}/experiments"
+ANALYSIS_RUNS: Final = "/apis/argoproj.io/v1alpha1/namespaces/{namespace}/analysisruns"
 _WRITE_PARAMS: Final = {"fieldManager": FIELD_MANAGER}
 
 # kind -> (API path prefix, plural) for the objects a workloadRef may name (§3.16).
@@ -120,9 +123,7 @@ def adopt_replica_set(namespace: str, name: str, uid: str, owner: Mapping[str, A
 
 
 def delete_replica_set(namespace: str, action: DeleteReplicaSet) -> Request:
-    path = f"{REPLICA_SETS.format(namespace=namespace)}/{action.name}"
-    body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
-    return Request("DELETE", path, "replicasets", action.name, namespace, body)
+    return _delete(REPLICA_SETS.format(namespace=namespace), "replicasets", namespace, action.name)
 
 
 def patch_rollout(namespace: str, name: str, action: PatchRollout) -> Request:
@@ -149,10 +150,14 @@ def set_service_selector(namespace: str, action: SetServiceSelector) -> Request:
 
 
 def terminate_analysis_run(namespace: str, action: TerminateAnalysisRun) -> Request:
-    path = f"/apis/argoproj.io/v1alpha1/namespaces/{namespace}/analysisruns/{action.name}"
+    path = f"{ANALYSIS_RUNS.format(namespace=namespace)}/{action.name}"
     return _patch(
         path, "analysisruns", namespace, action.name, {"spec": {"terminate": True}}, content_type=MERGE_PATCH
     )
+
+
+def delete_analysis_run(namespace: str, action: DeleteAnalysisRun) -> Request:
+    return _delete(ANALYSIS_RUNS.format(namespace=namespace), "analysisruns", namespace, action.name)
 
 
 def create_experiment(namespace: str, manifest: Mapping[str, Any]) -> Request:
@@ -177,9 +182,13 @@ def terminate_experiment(namespace: str, action: TerminateExperiment) -> Request
 
 
 def delete_experiment(namespace: str, action: DeleteExperiment) -> Request:
-    path = f"{EXPERIMENTS.format(namespace=namespace)}/{action.name}"
+    return _delete(EXPERIMENTS.format(namespace=namespace), "experiments", namespace, action.name)
+
+
+def _delete(collection: str, resource: str, namespace: str, name: str) -> Request:
+    """DELETE with background propagation: the children (pods, runs) go after the object."""
     body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
-    return Request("DELETE", path, "experiments", action.name, namespace, body)
+    return Request("DELETE", f"{collection}/{name}", resource, name, namespace, body)
 
 
 def evict_pod(namespace: str, action: EvictPod) -> Request:

@@ -53,6 +53,7 @@ from rollouts.planner import (
     CreateAnalysisRun,
     CreateExperiment,
     CreateReplicaSet,
+    DeleteAnalysisRun,
     DeleteExperiment,
     DeleteReplicaSet,
     EmitEvent,
@@ -117,6 +118,11 @@ class Outcome:
     status_written: bool = False
     gone: bool = False
     unsupported: Unsupported | None = None
+
+
+def _resource_version(deleted: Any) -> str:
+    """The ``resourceVersion`` a DELETE answered with: the tombstone's (see `writeback`)."""
+    return as_str(as_mapping(as_mapping(deleted).get("metadata")).get("resourceVersion"))
 
 
 def traffic_intent(action: SetTrafficWeight) -> traffic.Intent:
@@ -210,8 +216,7 @@ class Applier:
                 written.replica_sets.remember(project_replica_set(await self._send(request, outcome)))
             elif isinstance(action, DeleteReplicaSet):
                 result = await self._send(apicalls.delete_replica_set(namespace, action), outcome)
-                version = as_str(as_mapping(as_mapping(result).get("metadata")).get("resourceVersion"))
-                written.replica_sets.forget_deleted(action.name, version)
+                written.replica_sets.forget_deleted(action.name, _resource_version(result))
             elif isinstance(action, PatchRollout):
                 outcome.rollout = await self._send(
                     apicalls.patch_rollout(namespace, ro.name, action), outcome
@@ -230,10 +235,12 @@ class Applier:
                 await self._send(apicalls.terminate_analysis_run(namespace, action), outcome)
             elif isinstance(action, TerminateExperiment):
                 await self._send(apicalls.terminate_experiment(namespace, action), outcome)
+            elif isinstance(action, DeleteAnalysisRun):
+                result = await self._send(apicalls.delete_analysis_run(namespace, action), outcome)
+                written.runs.forget_deleted(action.name, _resource_version(result))
             elif isinstance(action, DeleteExperiment):
                 result = await self._send(apicalls.delete_experiment(namespace, action), outcome)
-                version = as_str(as_mapping(as_mapping(result).get("metadata")).get("resourceVersion"))
-                written.experiments.forget_deleted(action.name, version)
+                written.experiments.forget_deleted(action.name, _resource_version(result))
             elif isinstance(action, SetTrafficWeight):
                 return await self._route_traffic(action, current, outcome)
             elif isinstance(action, EvictPod):
@@ -244,7 +251,12 @@ class Applier:
             if error.status != NOT_FOUND:
                 raise
             if isinstance(
-                action, TerminateAnalysisRun | TerminateExperiment | DeleteExperiment | DeleteReplicaSet
+                action,
+                TerminateAnalysisRun
+                | TerminateExperiment
+                | DeleteAnalysisRun
+                | DeleteExperiment
+                | DeleteReplicaSet,
             ):
                 return True  # already gone is what we wanted
             if isinstance(action, PatchRollout):

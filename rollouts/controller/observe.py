@@ -4,8 +4,9 @@ kopf keeps the projections in its indexes, so what is held per object is decided
 ReplicaSet the planner's `ReplicaSetView` (counts, annotations, timestamps) plus its uid,
 resourceVersion, controller owner and a digest of its pod template — never the template itself,
 nor ``managedFields``; for a Service its selector and managed-by annotation; for an AnalysisRun
-or Experiment its phase and message, and for an Experiment also its template Services (name,
-Service, pod hash: the experiment step's extra traffic destinations) and what pruning reads.
+or Experiment its phase and message and what pruning reads (pod-hash label, age, deletion,
+termination), and for an Experiment also its template Services (name, Service, pod hash: the
+experiment step's extra traffic destinations).
 Every projection carries the ``resourceVersion`` so the shell can tell its own fresher writes
 from a watch that has not caught up (`writeback`).
 
@@ -92,8 +93,8 @@ class ServiceRecord:
 
 @dataclass(frozen=True)
 class ChildRecord:
-    """An AnalysisRun or Experiment: its phase is what a Rollout reacts to; an Experiment also
-    names its template Services (weighted by traffic routing) and what pruning reads."""
+    """An AnalysisRun or Experiment: its phase is what a Rollout reacts to, plus what pruning
+    reads; an Experiment also names its template Services (weighted by traffic routing)."""
 
     name: str
     phase: str
@@ -105,6 +106,17 @@ class ChildRecord:
     created_at: datetime = NEVER
     deleting: bool = False
     terminating: bool = False
+
+    def run_view(self) -> AnalysisRunView:
+        return AnalysisRunView(
+            self.name,
+            self.phase,
+            self.message,
+            pod_hash=self.pod_hash,
+            created_at=self.created_at,
+            deleting=self.deleting,
+            terminating=self.terminating,
+        )
 
     def experiment_view(self) -> ExperimentView:
         return ExperimentView(
@@ -322,9 +334,7 @@ def observe(
         step_hash=steps_hash,
         new_rs_name=_find_new_rs_by_template(ro, owned, pod_hash) if pod_hash else "",
         services={name: services[name].view for name in referenced_services(ro) if name in services},
-        analysis_runs={
-            r.name: AnalysisRunView(r.name, r.phase, r.message) for r in runs if r.owner_uid == ro.uid
-        },
+        analysis_runs={r.name: r.run_view() for r in runs if r.owner_uid == ro.uid},
         experiments={e.name: e.experiment_view() for e in experiments if e.owner_uid == ro.uid},
         pods=pods,
     )

@@ -20,6 +20,7 @@ __all__ = [
     "CreateAnalysisRun",
     "CreateExperiment",
     "CreateReplicaSet",
+    "DeleteAnalysisRun",
     "DeleteExperiment",
     "DeleteReplicaSet",
     "EmitEvent",
@@ -155,6 +156,13 @@ class TerminateAnalysisRun:
 
 
 @dataclass(frozen=True)
+class DeleteAnalysisRun:
+    """Delete a finished non-current run beyond the history limits or whose ReplicaSet is gone (§3.9)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class CreateExperiment:
     """Create the step's Experiment (§3.10), built by `experiments.experiment_manifest` from the
     pod templates of the two ReplicaSets named here (the shell reads them: the planner's views
@@ -226,6 +234,7 @@ Action = (
     | SetTrafficWeight
     | CreateAnalysisRun
     | TerminateAnalysisRun
+    | DeleteAnalysisRun
     | CreateExperiment
     | TerminateExperiment
     | DeleteExperiment

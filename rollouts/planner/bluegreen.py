@@ -35,7 +35,14 @@ from rollouts.planner.pause import BLUE_GREEN_PAUSE, INCONCLUSIVE_ANALYSIS
 from rollouts.planner.prelude import is_scaling_event, start
 from rollouts.planner.replicasets import ensure_new_rs
 from rollouts.planner.restart import reconcile_restart
-from rollouts.planner.runs import create_run, react_to_run, recorded_run, run_status, terminate_run
+from rollouts.planner.runs import (
+    create_run,
+    react_to_run,
+    reconcile_other_runs,
+    recorded_run,
+    run_status,
+    terminate_run,
+)
 from rollouts.planner.scaledown import (
     blue_green_old_rs_decisions,
     is_referenced,
@@ -334,7 +341,9 @@ def _reconcile_analysis(ctx: PassContext) -> None:
         terminate_run(ctx, pre)
         terminate_run(ctx, post)
         if not ctx.pause.aborted:
+            reconcile_other_runs(ctx, (), prune=not ro.promote_full)
             return
+        reconcile_other_runs(ctx, (pre, post), prune=False)
         blue_green["prePromotionAnalysisRunStatus"] = run_status(pre)
         blue_green["postPromotionAnalysisRunStatus"] = run_status(post)
         return
@@ -354,6 +363,7 @@ def _reconcile_analysis(ctx: PassContext) -> None:
                 ctx, "PostPromotion", f"{base}-post", as_mapping(strategy["postPromotionAnalysis"]), None
             )
         react_to_run(ctx, post, "PostPromotion", as_mapping(previous.get("postPromotionAnalysisRunStatus")))
+    reconcile_other_runs(ctx, (pre, post), prune=True)
     blue_green["prePromotionAnalysisRunStatus"] = run_status(pre)
     blue_green["postPromotionAnalysisRunStatus"] = run_status(post)
 

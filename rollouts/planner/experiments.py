@@ -1,6 +1,6 @@
-"""The experiment step's Experiment object, its traffic destinations, and which old ones go (§3.10).
+"""The experiment step's Experiment object and its traffic destinations (§3.10).
 
-Three pure decisions, kept apart from `runs` (which decides *that* an Experiment exists and reacts
+Two pure decisions, kept apart from `runs` (which decides *that* an Experiment exists and reacts
 to its phase) because each needs inputs the pass does not otherwise carry:
 
 * `experiment_manifest` builds the object Argo's ``GetExperimentFromTemplate`` builds. It needs
@@ -11,14 +11,14 @@ to its phase) because each needs inputs the pass does not otherwise carry:
   the shell reports it as Argo reports a reconcile error, without creating anything.
 * `experiment_destinations` turns a Running Experiment's template Services into the extra
   weighted destinations the routers receive (§3.6).
-* `experiments_to_delete` is Argo's ``FilterExperimentsToDelete``: finished Experiments whose
-  ReplicaSet is gone, and those beyond the run history limits.
+
+Which old Experiments are deleted is decided with AnalysisRuns' rule in `retention`.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Final
 
 from analysis.composition import CompositionError, resolve_caller_args
@@ -29,24 +29,18 @@ from rollouts.planner.inputs import (
     POD_HASH_LABEL,
     REVISION_ANNOTATION,
     ExperimentView,
-    ReplicaSetView,
     RolloutView,
     as_int,
     as_mapping,
 )
 
 __all__ = [
-    "DEFAULT_RUN_HISTORY_LIMIT",
     "ExperimentSpecError",
     "experiment_destinations",
     "experiment_manifest",
-    "experiments_to_delete",
-    "run_history_limits",
 ]
 
-DEFAULT_RUN_HISTORY_LIMIT: Final = 5
 INVALID_SPEC_REF: Final = "Invalid template step SpecRef: must be canary or stable"
-_UNSUCCESSFUL: Final = frozenset({"Failed", "Error", "Inconclusive"})
 
 
 class ExperimentSpecError(ValueError):
@@ -185,47 +179,3 @@ def experiment_destinations(
             continue  # validation demands an int; a template without one gets no traffic
         destinations.append(ExperimentDestination(template.service_name, template.pod_template_hash, weight))
     return tuple(destinations)
-
-
-def run_history_limits(ro: RolloutView) -> tuple[int, int]:
-    """``spec.analysis.successfulRunHistoryLimit`` / ``unsuccessfulRunHistoryLimit`` (default 5 each)."""
-    analysis = as_mapping(ro.spec.get("analysis"))
-    return (
-        as_int(analysis.get("successfulRunHistoryLimit"), DEFAULT_RUN_HISTORY_LIMIT),
-        as_int(analysis.get("unsuccessfulRunHistoryLimit"), DEFAULT_RUN_HISTORY_LIMIT),
-    )
-
-
-def experiments_to_delete(
-    others: Iterable[ExperimentView],
-    replica_sets: Sequence[ReplicaSetView],
-    limit_successful: int,
-    limit_unsuccessful: int,
-) -> list[ExperimentView]:
-    """Non-current Experiments to delete, newest first (Argo's ``FilterExperimentsToDelete``).
-
-    One without a pod-hash label, or whose ReplicaSet is gone or being deleted, goes at once;
-    otherwise the newest ``limit_*`` Successful (resp. Failed/Error/Inconclusive) ones stay.
-    Unfinished ones with a live ReplicaSet are never deleted (they are terminated instead); one
-    already being deleted counts towards the limits but is not deleted again.
-    """
-    rs_deleting: dict[str, bool] = {}
-    for rs in replica_sets:
-        if rs.pod_hash:
-            rs_deleting[rs.pod_hash] = rs.deleting
-    kept_successful = kept_unsuccessful = 0
-    doomed: list[ExperimentView] = []
-    for experiment in sorted(others, key=lambda e: (e.created_at, e.name), reverse=True):
-        if experiment.pod_hash is None or rs_deleting.get(experiment.pod_hash, True):
-            doomed.append(experiment)
-        elif experiment.phase == "Successful":
-            if kept_successful < limit_successful:
-                kept_successful += 1
-            else:
-                doomed.append(experiment)
-        elif experiment.phase in _UNSUCCESSFUL:
-            if kept_unsuccessful < limit_unsuccessful:
-                kept_unsuccessful += 1
-            else:
-                doomed.append(experiment)
-    return [experiment for experiment in doomed if not experiment.deleting]

@@ -377,11 +377,17 @@ class ServiceView:
 
 @dataclass(frozen=True)
 class AnalysisRunView:
-    """An owned AnalysisRun: enough to react to its phase (§3.9)."""
+    """An owned AnalysisRun: its phase to react to, and what retention reads (§3.9)."""
 
     name: str
     phase: str = ""
     message: str = ""
+    pod_hash: str | None = None
+    """The ``rollouts-pod-template-hash`` label; ``None`` when the label is absent."""
+    created_at: datetime = NEVER
+    deleting: bool = False
+    terminating: bool = False
+    """``spec.terminate`` is already set: terminating it again would be a wasted write."""
 
 
 @dataclass(frozen=True)

@@ -10,23 +10,25 @@ Rollout reacts to the phase of the runs it recorded in status:
 
 Runs are identified by the names recorded in ``status.canary`` and looked up in `Observed`; a
 recorded run the shell could not find counts as absent, so it is re-created. New runs get
-Argo's names, with a ``.N`` suffix when the base name is taken.
+Argo's names, with a ``.N`` suffix when the base name is taken. Every other run the Rollout owns
+is terminated and, once finished, pruned by the history limits (`reconcile_other_runs`, shared
+with blue-green).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from rollouts.planner.actions import (
     CreateAnalysisRun,
     CreateExperiment,
+    DeleteAnalysisRun,
     DeleteExperiment,
     TerminateAnalysisRun,
     TerminateExperiment,
 )
 from rollouts.planner.context import PassContext
-from rollouts.planner.experiments import experiments_to_delete, run_history_limits
 from rollouts.planner.inputs import AnalysisRunView, ExperimentView, as_int, as_list, as_mapping, as_str
 from rollouts.planner.pause import (
     BLUE_GREEN_PAUSE,
@@ -34,6 +36,7 @@ from rollouts.planner.pause import (
     INCONCLUSIVE_ANALYSIS,
     INCONCLUSIVE_EXPERIMENT,
 )
+from rollouts.planner.retention import children_to_delete, run_history_limits
 from rollouts.planner.steps import current_step, step_kind
 
 __all__ = [
@@ -42,12 +45,19 @@ __all__ = [
     "react_to_run",
     "reconcile_canary_analysis",
     "reconcile_experiment",
+    "reconcile_other_runs",
     "recorded_run",
     "run_status",
     "terminate_run",
 ]
 
 COMPLETED_PHASES: Final = frozenset({"Successful", "Failed", "Error", "Inconclusive"})
+_RECORDED_RUNS: Final = (
+    ("canary", "currentStepAnalysisRunStatus"),
+    ("canary", "currentBackgroundAnalysisRunStatus"),
+    ("blueGreen", "prePromotionAnalysisRunStatus"),
+    ("blueGreen", "postPromotionAnalysisRunStatus"),
+)
 _ABORT_PHASES: Final = {"Failed": "failed", "Error": "error"}
 _ABORT_PREFIX: Final = {
     "Step": "Step-based",
@@ -74,8 +84,31 @@ def run_status(run: AnalysisRunView | None) -> dict[str, Any] | None:
 
 
 def terminate_run(ctx: PassContext, run: AnalysisRunView | None) -> None:
-    if run is not None and run.phase not in COMPLETED_PHASES:
+    if run is not None and not run.terminating and run.phase not in COMPLETED_PHASES:
         ctx.actions.append(TerminateAnalysisRun(run.name))
+
+
+def reconcile_other_runs(ctx: PassContext, current: Iterable[AnalysisRunView | None], *, prune: bool) -> None:
+    """The tail of Argo's ``reconcileAnalysisRuns``: every run neither recorded in the previous
+    status nor current in this pass is terminated, and with ``prune`` the finished ones beyond
+    the history limits (or whose ReplicaSet is gone) are deleted (§3.9 retention).
+
+    Argo prunes nothing in a pass that aborts or promotes fully, so those pass ``prune=False``.
+    A run recorded in the previous status but no longer current is left for the next pass, when
+    the status written now no longer names it.
+    """
+    status = ctx.ro.status
+    kept = {run.name for run in current if run is not None}
+    kept.update(
+        as_str(as_mapping(as_mapping(status.get(section)).get(key)).get("name"))
+        for section, key in _RECORDED_RUNS
+    )
+    others = [run for name, run in ctx.observed.analysis_runs.items() if name not in kept]
+    for run in others:
+        terminate_run(ctx, run)
+    if prune:
+        for run in children_to_delete(others, ctx.all_rss, *run_history_limits(ctx.ro)):
+            ctx.actions.append(DeleteAnalysisRun(run.name))
 
 
 def _needs_new_run(ctx: PassContext, run: AnalysisRunView | None) -> bool:
@@ -140,12 +173,14 @@ def reconcile_canary_analysis(ctx: PassContext, canary_status: dict[str, Any]) -
     if ctx.pause.aborted:
         terminate_run(ctx, step_run)
         terminate_run(ctx, background_run)
+        reconcile_other_runs(ctx, (step_run, background_run), prune=False)
         canary_status["currentStepAnalysisRunStatus"] = run_status(step_run)
         canary_status["currentBackgroundAnalysisRunStatus"] = run_status(background_run)
         return
     if ro.is_fully_promoted or ro.promote_full or ctx.stable_rs is None:
         terminate_run(ctx, step_run)
         terminate_run(ctx, background_run)
+        reconcile_other_runs(ctx, (), prune=not ro.promote_full)
         canary_status.pop("currentStepAnalysisRunStatus", None)
         canary_status.pop("currentBackgroundAnalysisRunStatus", None)
         return
@@ -156,6 +191,7 @@ def reconcile_canary_analysis(ctx: PassContext, canary_status: dict[str, Any]) -
     react_to_run(
         ctx, background_run, "Background", as_mapping(previous.get("currentBackgroundAnalysisRunStatus"))
     )
+    reconcile_other_runs(ctx, (step_run, background_run), prune=True)
     canary_status["currentStepAnalysisRunStatus"] = run_status(step_run)
     canary_status["currentBackgroundAnalysisRunStatus"] = run_status(background_run)
 
@@ -239,7 +275,7 @@ def reconcile_experiment(ctx: PassContext, canary_status: dict[str, Any]) -> str
     As Argo's ``reconcileExperiments``: on abort or promote-full every unfinished Experiment is
     terminated; while an inconclusive analysis holds the rollout nothing changes; otherwise the
     step's Experiment is created or reacted to, every other unfinished one is terminated, and
-    finished ones are pruned (`experiments.experiments_to_delete`).
+    finished ones are pruned (`retention.children_to_delete`).
     """
     ro = ctx.ro
     current = current_experiment(ctx)
@@ -261,7 +297,7 @@ def reconcile_experiment(ctx: PassContext, canary_status: dict[str, Any]) -> str
     others = [e for e in ctx.observed.experiments.values() if current is None or e.name != current.name]
     for experiment in others:
         _terminate_experiment(ctx, experiment)
-    for experiment in experiments_to_delete(others, ctx.all_rss, *run_history_limits(ro)):
+    for experiment in children_to_delete(others, ctx.all_rss, *run_history_limits(ro)):
         ctx.actions.append(DeleteExperiment(experiment.name))
     if current is None:
         canary_status.pop("currentExperiment", None)

@@ -102,7 +102,7 @@ def test_unready_canary_pods_exceed_the_progress_deadline_and_abort(
     for nudge in range(3):
         before = controller.passes("slow")
         cluster.patch_rollout("slow", {"metadata": {"annotations": {"test.rollouts.dev/nudge": str(nudge)}}})
-        wait_for(lambda before=before: controller.passes("slow") > before, "another pass")  # type: ignore[misc]
+        wait_for(lambda before=before: controller.passes("slow") > before, "another pass")
     status = cluster.status("slow")
     assert condition(status, "Progressing")["reason"] == "RolloutAborted"
     assert status["message"].startswith("RolloutAborted: Rollout aborted update to revision 2: ReplicaSet ")

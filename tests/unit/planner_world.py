@@ -21,6 +21,7 @@ from rollouts.planner.actions import (
     CreateAnalysisRun,
     CreateExperiment,
     CreateReplicaSet,
+    DeleteAnalysisRun,
     DeleteExperiment,
     DeleteReplicaSet,
     PatchReplicaSet,
@@ -28,6 +29,7 @@ from rollouts.planner.actions import (
     Plan,
     ScaleReplicaSet,
     SetServiceSelector,
+    TerminateAnalysisRun,
     TerminateExperiment,
 )
 from rollouts.planner.inputs import (
@@ -178,7 +180,13 @@ class World:
                 self.rollout["metadata"]["generation"] += 1
             apply_merge_patch(self.rollout, action.patch)
         elif isinstance(action, CreateAnalysisRun):
-            self.analysis_runs[action.name] = AnalysisRunView(action.name)
+            self.analysis_runs[action.name] = AnalysisRunView(
+                action.name, pod_hash=action.pod_hash, created_at=self.now
+            )
+        elif isinstance(action, TerminateAnalysisRun):
+            self.analysis_runs[action.name] = replace(self.analysis_runs[action.name], terminating=True)
+        elif isinstance(action, DeleteAnalysisRun):
+            del self.analysis_runs[action.name]
         elif isinstance(action, CreateExperiment):
             self.experiments[action.name] = ExperimentView(
                 action.name, pod_hash=action.pod_hash, created_at=self.now

@@ -6,6 +6,7 @@ import pytest
 
 from rollouts.controller import apicalls
 from rollouts.planner import (
+    DeleteAnalysisRun,
     DeleteExperiment,
     DeleteReplicaSet,
     EvictPod,
@@ -174,3 +175,16 @@ def test_experiments_are_created_read_and_deleted_in_the_rollout_namespace() -> 
     assert delete.body["propagationPolicy"] == "Background"
     rs = apicalls.get_replica_set("prod", "web-abc")
     assert (rs.method, rs.path) == ("GET", "/apis/apps/v1/namespaces/prod/replicasets/web-abc")
+
+
+def test_an_analysis_run_is_deleted_with_background_propagation() -> None:
+    delete = apicalls.delete_analysis_run("prod", DeleteAnalysisRun("web-abc-2-1"))
+    assert (delete.method, delete.path, delete.resource, delete.name, delete.namespace) == (
+        "DELETE",
+        "/apis/argoproj.io/v1alpha1/namespaces/prod/analysisruns/web-abc-2-1",
+        "analysisruns",
+        "web-abc-2-1",
+        "prod",
+    )
+    assert delete.is_write
+    assert delete.body == {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}

@@ -208,6 +208,40 @@ def test_runs_and_experiments_are_projected_to_their_phase() -> None:
     assert child_index_key({"metadata": {"name": "orphan"}}) is None
 
 
+def test_a_run_carries_what_retention_reads_and_another_owners_run_is_not_observed() -> None:
+    def run(name: str, owner_uid: str, **metadata: Any) -> dict[str, Any]:
+        reference = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": "web"}
+        return {
+            "metadata": {
+                "name": name,
+                "namespace": "prod",
+                "resourceVersion": "7",
+                "creationTimestamp": "2024-05-01T12:00:00Z",
+                "labels": {"rollouts-pod-template-hash": "abc"},
+                "ownerReferences": [{**reference, "uid": owner_uid, "controller": True}],
+                **metadata,
+            },
+            "spec": {"terminate": True},
+            "status": {"phase": "Running"},
+        }
+
+    ours = run("web-abc-2-1", "ro-uid", deletionTimestamp="2024-05-01T12:01:00Z")
+    theirs = run("web-abc-2-2", "other-uid")
+    observed = observe(
+        rollout(), replica_sets=[], services={}, runs=[project_child(ours), project_child(theirs)]
+    )
+    assert list(observed.analysis_runs) == ["web-abc-2-1"]
+    view = observed.analysis_runs["web-abc-2-1"]
+    assert (view.pod_hash, view.created_at, view.deleting, view.terminating) == (
+        "abc",
+        datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+        True,
+        True,
+    )
+    unlabelled = run("web-x", "ro-uid", labels={})
+    assert project_child(unlabelled).run_view().pod_hash is None
+
+
 @pytest.mark.parametrize(
     ("labels", "selector", "matches"),
     [

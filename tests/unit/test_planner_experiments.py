@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -28,9 +28,8 @@ from rollouts.planner.experiments import (
     ExperimentSpecError,
     experiment_destinations,
     experiment_manifest,
-    experiments_to_delete,
 )
-from rollouts.planner.inputs import ExperimentTemplateView, ExperimentView, ReplicaSetView, ServiceView
+from rollouts.planner.inputs import ExperimentTemplateView, ExperimentView, ServiceView
 from traffic import istio, smi
 from traffic.routing import Routing
 
@@ -346,34 +345,6 @@ def test_each_weighted_template_status_is_a_destination() -> None:
         10,
     )
     assert experiment_destinations({"setWeight": 20}, RUNNING) == ()
-
-
-# -- pruning (FilterExperimentsToDelete)
-
-
-def rs(pod_hash: str, *, deleting: bool = False) -> ReplicaSetView:
-    return ReplicaSetView(f"web-{pod_hash}", pod_hash, 1, T0, deleting=deleting)
-
-
-def ex(name: str, phase: str, pod_hash: str | None = "a", age: int = 0, **fields: Any) -> ExperimentView:
-    return ExperimentView(name, phase, pod_hash=pod_hash, created_at=T0 - timedelta(minutes=age), **fields)
-
-
-def test_experiments_without_a_live_replica_set_go_first_then_beyond_the_limits() -> None:
-    others = [
-        ex("no-label", "Successful", None),
-        ex("rs-gone", "Successful", "zz"),
-        ex("rs-deleting", "Failed", "b"),
-        ex("ok-new", "Successful", age=1),
-        ex("ok-old", "Successful", age=2),
-        ex("ok-oldest", "Successful", age=3),
-        ex("bad-new", "Error", age=1),
-        ex("bad-old", "Inconclusive", age=2),
-        ex("running", "Running", age=9),
-        ex("already-going", "Successful", "zz", deleting=True),
-    ]
-    doomed = experiments_to_delete(others, [rs("a"), rs("b", deleting=True)], 2, 1)
-    assert sorted(e.name for e in doomed) == ["bad-old", "no-label", "ok-oldest", "rs-deleting", "rs-gone"]
 
 
 # -- the step through the planner
