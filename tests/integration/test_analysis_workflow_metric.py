@@ -31,11 +31,18 @@ from test_controller_harness import (
     Cluster,
     ControllerProcess,
     cluster,
+    controller,
     rollout_crds,
     settled,
     wait_for,
 )
-from workflow_fixtures import argo_crds, argo_workflows, workflow_controller, write_status
+from workflow_fixtures import (
+    argo_crds,
+    argo_workflows,
+    workflow_controller,
+    workflow_pod_env,
+    write_status,
+)
 
 from analysis.providers.job import METRIC_NAME_ANNOTATION, RUN_UID_LABEL
 from analysis.workflows.runs import PLURAL

@@ -17,8 +17,8 @@ from typing import Any
 
 from kubernetes import client
 from plugin_helpers import Terminal
-from test_controller_harness import ControllerProcess, rollout_crds, wait_for
-from workflow_fixtures import PIPELINE, finished, run_pods, workflow_controller
+from test_controller_harness import ControllerProcess, controller, rollout_crds, wait_for
+from workflow_fixtures import PIPELINE, finished, run_pods, workflow_controller, workflow_pod_env
 
 from analysis.workflows.runs import PLURAL
 from analysis.workflows.status import GROUP, VERSION

@@ -15,8 +15,16 @@ from typing import Any
 
 import yaml
 from kubernetes import client
-from test_controller_harness import ControllerProcess, rollout_crds, wait_for
-from workflow_fixtures import WAIT, finished, pipeline, run_pods, run_status, workflow_controller
+from test_controller_harness import ControllerProcess, controller, rollout_crds, wait_for
+from workflow_fixtures import (
+    WAIT,
+    finished,
+    pipeline,
+    run_pods,
+    run_status,
+    workflow_controller,
+    workflow_pod_env,
+)
 
 from analysis.workflows.engine import run_locally
 from analysis.workflows.runs import PLURAL, submit

@@ -5,14 +5,13 @@ containers run this Python (the devcluster's kubelet runs pods as local processe
 `argo_crds` serves Argo Workflows' own CRDs (the ``argo-workflows`` devcluster add-on); no Argo
 controller can run here, so tests play it with `write_status`.
 
-A test module that uses a fixture imports it (and the fixtures it depends on, such as
-``rollout_crds``) so pytest finds it in the module.
+A test module that uses a fixture imports it (and the fixtures it depends on: ``controller``,
+``rollout_crds``, ``workflow_pod_env``) so pytest finds it in the module.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from analysis.workflows.registry import ARTIFACT_PATH_ENV, RUNNER_COMMAND_ENV
 from analysis.workflows.runs import PLURAL
 from analysis.workflows.spec import Workflow
 from analysis.workflows.status import GROUP, VERSION, WorkflowStatus
-from rollouts.devcluster import DevCluster, addons
+from rollouts.devcluster import addons
 
 PIPELINE = Path(__file__).parents[2] / "examples" / "workflows" / "pipeline.yaml"
 WAIT = 240.0
@@ -43,22 +42,16 @@ def pipeline(**parameters: str) -> Workflow:
 
 
 @pytest.fixture
-def workflow_controller(
-    devcluster: DevCluster,
-    namespace: str,
-    rollout_crds: list[str],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[ControllerProcess]:
-    # the devcluster runs the wait/init containers on this host: they need this Python and package
+def workflow_pod_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The devcluster runs the wait/init containers on this host: they need this Python and package."""
     monkeypatch.setenv(RUNNER_COMMAND_ENV, f"{sys.executable} -m analysis.workflows.executors.podside")
     monkeypatch.setenv(ARTIFACT_PATH_ENV, str(tmp_path / "repository"))
-    process = ControllerProcess(devcluster.kubeconfig, namespace, tmp_path / "controller.log").start()
-    try:
-        yield process
-    finally:
-        process.stop()
-        print(f"--- controller log (tail) ---\n{process.log_tail(200)}")
+
+
+@pytest.fixture
+def workflow_controller(workflow_pod_env: None, controller: ControllerProcess) -> ControllerProcess:
+    """The harness's controller, started after (so with) the pod environment."""
+    return controller
 
 
 @pytest.fixture(scope="module")
