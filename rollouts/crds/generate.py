@@ -1,6 +1,7 @@
-"""The five ``argoproj.io/v1alpha1`` CRDs and our own ``WorkflowRun``, built from the models.
+"""The five ``argoproj.io/v1alpha1`` CRDs and our own ``WorkflowRun`` and ``CronWorkflow``, built
+from the models.
 
-``WorkflowRun`` (the state of a run of our workflow engine) is in our own group,
+``WorkflowRun`` (the state of a run of our workflow engine) and ``CronWorkflow`` are in our own group,
 ``workflows.rollouts.dev``, never ``argoproj.io``, so a real Argo Workflows can be installed
 beside us (DESIGN.md, "Our own API group"); ``KindDefinition.group`` says which group a kind is in.
 
@@ -21,6 +22,7 @@ import yaml
 from pydantic import BaseModel
 
 from analysis.models import AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate
+from analysis.workflows.cron_model import CronWorkflow
 from analysis.workflows.status import GROUP as WORKFLOWS_GROUP
 from analysis.workflows.status import WorkflowRun
 from rollouts.crds.schema import model_schema
@@ -172,6 +174,20 @@ KINDS: tuple[KindDefinition, ...] = (
             PrinterColumn("Status", "string", ".status.phase", "Status of the workflow"),
             PrinterColumn("Age", "date", ".status.startedAt", "When the workflow was started"),
             PrinterColumn("Message", "string", ".status.message", "Why the workflow is in this phase"),
+        ),
+        group=WORKFLOWS_GROUP,
+    ),
+    KindDefinition(
+        model=CronWorkflow,
+        kind="CronWorkflow",
+        plural="cronworkflows",
+        short_names=("cwfr",),  # Argo's own CronWorkflow keeps cwf and cronwf
+        file_name="cronworkflow-crd.yaml",
+        printer_columns=(
+            PrinterColumn("Schedules", "string", ".spec.schedules", "Cron schedules"),
+            PrinterColumn("Suspended", "boolean", ".spec.suspend", "Whether scheduling is suspended"),
+            PrinterColumn("Last Run", "date", ".status.lastScheduledTime", "Tick of the last run"),
+            AGE,
         ),
         group=WORKFLOWS_GROUP,
     ),
