@@ -14,6 +14,10 @@ Argo's reaction (§3.2):
   was read) — re-read it and plan again rather than overwrite their edit;
 * an eviction is refused by a PodDisruptionBudget (429) — leave the pod for the next pass.
 
+Events that report a status transition are posted only after the status patch succeeded (a
+conflicting pass is planned again and would post them twice); those that report one of the
+plan's writes (``EmitEvent.with_write``) are posted as the plan reaches them.
+
 Every object a write returns is remembered (`writeback`) so the next pass plans from it even if
 the watch lags. `SetTrafficWeight` goes to the `traffic` routers; a routing object they cannot
 bring to the desired state (missing, owned by someone else) stops the pass with Argo's
@@ -165,13 +169,17 @@ class Applier:
         ro = RolloutView(rollout)
         outcome = Outcome()
         current: Mapping[str, Any] = rollout
+        transitions: list[EmitEvent] = []
         for action in plan.actions:
             if isinstance(action, Requeue):
                 if outcome.requeue_at is None or action.at < outcome.requeue_at:
                     outcome.requeue_at = action.at
                 continue
             if isinstance(action, EmitEvent):
-                await self.emit(current, action)
+                if action.with_write:
+                    await self.emit(current, action)
+                else:
+                    transitions.append(action)
                 continue
             proceed = await self._apply_action(
                 action, ro=ro, current=current, written=written, outcome=outcome, workload=workload
@@ -179,9 +187,14 @@ class Applier:
             if outcome.rollout is not None:
                 current = outcome.rollout
             if not proceed:
-                return outcome
+                return outcome  # status not written: the next pass decides these transitions again
         if plan.status_patch is not None:
             await self._patch_status(plan.status_patch, ro, current, outcome)
+            if not outcome.status_written:
+                return outcome  # 409 or gone: the re-planned pass reports the transitions, once
+            current = outcome.rollout or current
+        for event in transitions:
+            await self.emit(current, event)
         return outcome
 
     async def _send(self, request: apicalls.Request, outcome: Outcome) -> Any:

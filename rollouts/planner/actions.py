@@ -209,11 +209,19 @@ class EvictPod:
 
 @dataclass(frozen=True)
 class EmitEvent:
-    """A Kubernetes Event on the Rollout with Argo's reason (§10.2)."""
+    """A Kubernetes Event on the Rollout with Argo's reason (§10.2).
+
+    Most Events report a status transition (aborted, paused, a run's new phase, a new weight);
+    the Rollout shell posts those only once the pass's status write succeeded, because a pass
+    whose status patch conflicts is planned again and would report the same transition twice.
+    ``with_write`` marks an Event that reports a write of the same plan (a scale, a creation):
+    it is posted as the plan reaches it, since a re-planned pass does not repeat the write.
+    """
 
     reason: str
     message: str
     warning: bool = False
+    with_write: bool = False
 
 
 @dataclass(frozen=True)

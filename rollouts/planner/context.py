@@ -149,8 +149,8 @@ class PassContext:
             self.stable_rs = updated
 
     # -- writes
-    def event(self, reason: str, message: str, *, warning: bool = False) -> None:
-        self.actions.append(EmitEvent(reason, message, warning))
+    def event(self, reason: str, message: str, *, warning: bool = False, with_write: bool = False) -> None:
+        self.actions.append(EmitEvent(reason, message, warning, with_write))
 
     def requeue(self, at: datetime, why: str) -> None:
         if at > self.now:
@@ -182,6 +182,7 @@ class PassContext:
             "ScalingReplicaSet",
             f"Scaled {direction} ReplicaSet {rs.name} (revision {rs.revision or 0}) "
             f"from {rs.spec_replicas} to {replicas}",
+            with_write=True,
         )
         return True
 

@@ -147,7 +147,7 @@ def ensure_new_rs(ctx: PassContext) -> None:
     name = manifest["metadata"]["name"]
     ctx.actions.append(CreateReplicaSet(name, manifest))
     ctx.set_rollout_revision(revision)
-    ctx.event("NewReplicaSetCreated", f"Created ReplicaSet {name} (revision {revision})")
+    ctx.event("NewReplicaSetCreated", f"Created ReplicaSet {name} (revision {revision})", with_write=True)
     message = Reason.NEW_RS_CREATED_MESSAGE.format(rs=name)
     condition = new_condition(PROGRESSING, "True", Reason.NEW_RS_CREATED, message, ctx.now)
     ctx.conditions, _ = set_condition(ctx.conditions, condition)

@@ -265,7 +265,7 @@ def _step_experiment(ctx: PassContext, index: int, step: Mapping[str, Any]) -> E
             stable_rs_name=ctx.stable_rs.name,
         )
     )
-    ctx.event("ExperimentCreated", f"Created Experiment '{name}'")
+    ctx.event("ExperimentCreated", f"Created Experiment '{name}'", with_write=True)
     return ExperimentView(name)
 
 

@@ -507,3 +507,16 @@ def test_traffic_routed_promotion_delays_the_previous_stable() -> None:
     w.advance(31)
     w.run()
     assert w.by_hash(old).spec_replicas == 0
+
+
+def test_only_events_reporting_a_write_are_posted_before_the_status_write() -> None:
+    w = deployed()
+    w.run()
+    apply_merge_patch(w.rollout, operations.promote(w.rollout).status or {})
+    w.run()
+    events = [event for plan in w.plans for event in plan.of_type(EmitEvent)]
+    with_write = {event.reason for event in events if event.with_write}
+    transitions = {event.reason for event in events if not event.with_write}
+    assert with_write == {"NewReplicaSetCreated", "ScalingReplicaSet"}
+    assert {"RolloutPaused", "RolloutNotCompleted"} <= transitions
+    assert not with_write & transitions

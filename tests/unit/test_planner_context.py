@@ -65,7 +65,9 @@ def test_scale_writes_the_desired_replicas_annotation_and_an_event() -> None:
     assert ctx.scale(ctx.new_rs, 2)
     scale, event = ctx.actions
     assert scale == ScaleReplicaSet("new", 2, 1, {"rollout.argoproj.io/desired-replicas": "2"})
-    assert event == EmitEvent("ScalingReplicaSet", "Scaled up ReplicaSet new (revision 1) from 1 to 2")
+    assert event == EmitEvent(
+        "ScalingReplicaSet", "Scaled up ReplicaSet new (revision 1) from 1 to 2", with_write=True
+    )
 
 
 def test_scale_to_same_size_only_refreshes_a_stale_annotation() -> None:
