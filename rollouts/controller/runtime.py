@@ -19,6 +19,7 @@ import kopf
 from kubernetes import client as k8s_client
 
 from analysis.controller.registry import register as register_analysis
+from analysis.workflows.cron_registry import register as register_cron_workflows
 from analysis.workflows.registry import register as register_workflows
 from rollouts.controller.analysisruns import KubeApiCaller
 from rollouts.controller.apply import Applier
@@ -109,6 +110,13 @@ class Controller:
             KubeApiCaller(client),
             clock=self.clock,
             resource_client=k8s_client.ApiClient(self.configuration),  # for resource steps
+            enabled=self.config.workflow_controller,
+        )
+        register_cron_workflows(
+            registry,
+            KubeApiCaller(client),
+            clock=self.clock,
+            resync_seconds=self.config.resync_seconds,
             enabled=self.config.workflow_controller,
         )
         # Argo's state metrics (rollout_info, analysis_run_info, ...), read from the loops at scrape time

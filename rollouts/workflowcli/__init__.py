@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from rollouts.plugin.options import connection_flags, truth
-from rollouts.workflowcli import commands
+from rollouts.workflowcli import commands, cron_commands
 
 __all__ = ["register"]
 
@@ -20,6 +20,7 @@ EPILOG = """examples:
   rollouts workflow run pipeline.yaml --argo --wait      # hand it to an installed Argo Workflows
   rollouts workflow get pipeline-x7k2p
   rollouts workflow logs pipeline-x7k2p fetch --follow
+  rollouts workflow cron create examples/workflows/cron.yaml
 """
 
 
@@ -107,3 +108,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         parser.add_argument("name", metavar="NAME")
         _argo_flag(parser, f"{verb}")
         parser.set_defaults(func=func)
+
+    cron_commands.register(commands_parser)

@@ -1,0 +1,169 @@
+# ruff: noqa: F401, F811 - pytest fixtures imported from other modules are parameters by design
+"""CronWorkflows run by ``rollouts controller`` on the devcluster.
+
+Ticks come from ``@every`` schedules (robfig's descriptor, which Argo accepts) so a test takes
+seconds, not minutes; the five-field schedules, DST and missed-tick rules are unit-tested
+through the pure decision. The runs are real WorkflowRuns the same controller runs as pods.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any, cast
+
+from kubernetes import client
+from test_controller_harness import ControllerProcess, controller, rollout_crds, wait_for
+from workflow_fixtures import workflow_controller, workflow_pod_env
+
+from analysis.workflows.cron_model import CRON_PLURAL
+from analysis.workflows.cron_policy import CRON_LABEL, SCHEDULED_ANNOTATION, parse_time
+from analysis.workflows.runs import PLURAL
+from analysis.workflows.status import FINAL_PHASES, GROUP, VERSION
+
+WAIT = 240.0
+
+
+def cron_manifest(name: str, schedule: str, command: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "CronWorkflow",
+        "metadata": {"name": name},
+        "spec": {
+            "schedules": [schedule],
+            "workflowSpec": {
+                "entrypoint": "main",
+                "templates": [
+                    {
+                        "name": "main",
+                        "container": {"image": "busybox", "command": ["sh", "-c", command]},
+                        "outputs": {"parameters": [{"name": "tick", "valueFrom": {"path": "/tmp/tick"}}]},
+                    }
+                ],
+            },
+            **spec,
+        },
+    }
+
+
+def create(api_client: Any, namespace: str, manifest: dict[str, Any]) -> None:
+    client.CustomObjectsApi(api_client).create_namespaced_custom_object(
+        GROUP, VERSION, namespace, CRON_PLURAL, manifest
+    )
+
+
+def cron(api_client: Any, namespace: str, name: str) -> dict[str, Any]:
+    found = client.CustomObjectsApi(api_client).get_namespaced_custom_object(
+        GROUP, VERSION, namespace, CRON_PLURAL, name
+    )
+    return cast(dict[str, Any], found)
+
+
+def patch_spec(api_client: Any, namespace: str, name: str, spec: dict[str, Any]) -> None:
+    client.CustomObjectsApi(api_client).patch_namespaced_custom_object(
+        GROUP, VERSION, namespace, CRON_PLURAL, name, {"spec": spec}
+    )
+
+
+def runs(api_client: Any, namespace: str, name: str) -> list[dict[str, Any]]:
+    listed = client.CustomObjectsApi(api_client).list_namespaced_custom_object(
+        GROUP, VERSION, namespace, PLURAL, label_selector=f"{CRON_LABEL}={name}"
+    )
+    return sorted(cast(dict[str, Any], listed)["items"], key=lambda run: run["metadata"]["name"])
+
+
+def phase(run: dict[str, Any]) -> str | None:
+    value = (run.get("status") or {}).get("phase")
+    return None if value is None else str(value)
+
+
+def tick_of(run: dict[str, Any]) -> int:
+    return int(run["metadata"]["name"].rsplit("-", 1)[1])
+
+
+def test_forbid_never_overlaps_runs_and_history_keeps_the_newest(
+    api_client: Any, namespace: str, workflow_controller: ControllerProcess
+) -> None:
+    # each run outlives two ticks, so Forbid has ticks to refuse
+    command = "echo '{{workflow.scheduledTime}}' > /tmp/tick; sleep 7"
+    manifest = cron_manifest(
+        "forbid", "@every 3s", command, concurrencyPolicy="Forbid", successfulJobsHistoryLimit=2
+    )
+    create(api_client, namespace, manifest)
+    most_active = 0
+
+    def three_succeeded() -> bool:
+        nonlocal most_active
+        active = [run for run in runs(api_client, namespace, "forbid") if phase(run) not in FINAL_PHASES]
+        most_active = max(most_active, len(active))
+        succeeded = (cron(api_client, namespace, "forbid").get("status") or {}).get("succeeded", 0)
+        return int(succeeded) >= 3
+
+    wait_for(three_succeeded, "three runs to succeed", timeout=WAIT)
+    assert most_active == 1
+
+    def pruned() -> list[dict[str, Any]] | None:
+        finished = [run for run in runs(api_client, namespace, "forbid") if phase(run) == "Succeeded"]
+        return finished if len(finished) == 2 else None
+
+    kept = wait_for(pruned, "history pruned to two succeeded runs", timeout=WAIT)
+    for run in kept:
+        scheduled = run["metadata"]["annotations"][SCHEDULED_ANNOTATION]
+        assert parse_time(scheduled) is not None
+        assert int(parse_time(scheduled).timestamp()) == tick_of(run)  # type: ignore[union-attr]
+        [node] = [node for node in run["status"]["nodes"].values() if node["type"] == "Pod"]
+        assert [(p["name"], p["value"]) for p in node["outputs"]["parameters"]] == [("tick", scheduled)]
+        [owner] = run["metadata"]["ownerReferences"]
+        assert (owner["kind"], owner["name"]) == ("CronWorkflow", "forbid")
+    status = cron(api_client, namespace, "forbid")["status"]
+    assert status["phase"] == "Active"
+    assert status["failed"] == 0
+
+
+def test_suspend_stops_creation_and_a_restart_neither_skips_nor_doubles(
+    api_client: Any, namespace: str, workflow_controller: ControllerProcess
+) -> None:
+    create(api_client, namespace, cron_manifest("beat", "@every 3s", "echo x > /tmp/tick"))
+    wait_for(lambda: len(runs(api_client, namespace, "beat")) >= 2, "two runs", timeout=WAIT)
+
+    patch_spec(api_client, namespace, "beat", {"suspend": True})
+    time.sleep(2)  # a tick decided before the patch arrived may still land
+    before = [run["metadata"]["name"] for run in runs(api_client, namespace, "beat")]
+    time.sleep(8)  # more than two periods
+    assert [run["metadata"]["name"] for run in runs(api_client, namespace, "beat")] == before
+
+    # a SIGKILL right after a tick, then a restart: the next ticks follow on, one run each
+    patch_spec(api_client, namespace, "beat", {"suspend": False})
+    wait_for(
+        lambda: len(runs(api_client, namespace, "beat")) > len(before), "a run after resume", timeout=WAIT
+    )
+    workflow_controller.kill()
+    workflow_controller.start()
+    count = len(runs(api_client, namespace, "beat"))
+    wait_for(lambda: len(runs(api_client, namespace, "beat")) >= count + 2, "two runs after the restart")
+    ticks = [tick_of(run) for run in runs(api_client, namespace, "beat")]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
+    assert min(gaps) >= 3, ticks
+    status = cron(api_client, namespace, "beat")["status"]
+    newest = max(ticks)
+    assert parse_time(status["lastScheduledTime"]) is not None
+    assert int(parse_time(status["lastScheduledTime"]).timestamp()) >= newest  # type: ignore[union-attr]
+
+
+def test_a_malformed_schedule_is_reported_and_creates_nothing(
+    api_client: Any, namespace: str, workflow_controller: ControllerProcess
+) -> None:
+    create(api_client, namespace, cron_manifest("broken", "*/5 * * *", "true", timezone="Europe/Paris"))
+
+    def reported() -> list[dict[str, Any]] | None:
+        conditions = (cron(api_client, namespace, "broken").get("status") or {}).get("conditions")
+        return conditions or None
+
+    [condition] = wait_for(reported, "a SpecError condition")
+    assert condition == {
+        "type": "SpecError",
+        "status": "True",
+        "message": "cron schedule CRON_TZ=Europe/Paris */5 * * * is malformed: "
+        "expected exactly 5 fields, found 4: [*/5 * * *]",
+    }
+    assert runs(api_client, namespace, "broken") == []
