@@ -123,7 +123,9 @@ def test_forbid_never_overlaps_runs_and_history_keeps_the_newest(
 def test_suspend_stops_creation_and_a_restart_neither_skips_nor_doubles(
     api_client: Any, namespace: str, workflow_controller: ControllerProcess
 ) -> None:
-    create(api_client, namespace, cron_manifest("beat", "@every 3s", "echo x > /tmp/tick"))
+    # a history limit high enough that no run is pruned while the test counts them
+    manifest = cron_manifest("beat", "@every 3s", "echo x > /tmp/tick", successfulJobsHistoryLimit=100)
+    create(api_client, namespace, manifest)
     wait_for(lambda: len(runs(api_client, namespace, "beat")) >= 2, "two runs", timeout=WAIT)
 
     patch_spec(api_client, namespace, "beat", {"suspend": True})
