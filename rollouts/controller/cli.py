@@ -4,6 +4,11 @@ Flags follow Argo's controller (§12) where one exists — its spellings (``--lo
 ``--logformat``, ``--metricsPort``, ``--healthzPort``) are accepted as aliases so an Argo
 Deployment's arguments keep working — plus ``--kubeconfig``/``--context`` for running outside a
 cluster. Logging goes through kopf's formatter, text or JSON.
+
+Leader election uses Argo's flags and defaults (``--leader-elect``, lease 15s, renew 10s, retry
+2s, written as Go durations) with one difference: when ``--leader-elect`` is not given it is on
+only where the controller knows its own namespace (in a Pod, or with ``POD_NAMESPACE``), since a
+local run — the demo, a developer's shell — has no natural place for the Lease.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ import kopf
 import yaml
 
 import traffic
-from rollouts.controller.settings import ControllerConfig, workflow_controller_default
+from analysis.values import parse_go_duration
+from rollouts.controller.leadership import ElectionTimings
+from rollouts.controller.settings import ControllerConfig, LeaderElection, workflow_controller_default
 
 __all__ = ["config_from_args", "register"]
 
@@ -26,6 +33,24 @@ LOG_LEVELS = ("debug", "info", "warn", "warning", "error")
 # A Kubernetes API version as it appears in apiVersion after the group: v1, v1beta1, v1alpha3.
 API_VERSION = re.compile(r"v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?")
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
+
+# strconv.ParseBool's spellings, so ``--leader-elect=false`` from an Argo manifest keeps working.
+GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+GO_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+
+
+def go_bool(text: str) -> bool:
+    if text in GO_TRUE:
+        return True
+    if text in GO_FALSE:
+        return False
+    raise argparse.ArgumentTypeError(f"must be true or false, not {text!r}")
+
+
+def own_namespace_known() -> bool:
+    """Whether the controller runs with a namespace of its own (in a Pod, or ``POD_NAMESPACE``)."""
+    return bool(os.environ.get("POD_NAMESPACE")) or SERVICE_ACCOUNT_NAMESPACE.is_file()
 
 
 def own_namespace() -> str:
@@ -51,6 +76,25 @@ def traffic_settings_from_args(args: argparse.Namespace) -> traffic.TrafficSetti
     return traffic.TrafficSettings(
         istio_api_version=args.istio_api_version, smi_api_version=args.traffic_split_api_version
     )
+
+
+def _duration(flag: str, text: str) -> float:
+    try:
+        return parse_go_duration(text)
+    except ValueError as error:
+        raise ValueError(f"{flag} must be a duration such as 15s or 1m, not {text!r}") from error
+
+
+def leader_election_from_args(args: argparse.Namespace) -> LeaderElection | None:
+    timings = ElectionTimings(  # checked even when off: a typo must not wait for the day it is used
+        lease_duration=_duration("--leader-election-lease-duration", args.leader_election_lease_duration),
+        renew_deadline=_duration("--leader-election-renew-deadline", args.leader_election_renew_deadline),
+        retry_period=_duration("--leader-election-retry-period", args.leader_election_retry_period),
+    )
+    enabled = own_namespace_known() if args.leader_elect is None else args.leader_elect
+    if not enabled:
+        return None
+    return LeaderElection(namespace=args.leader_election_namespace or own_namespace(), timings=timings)
 
 
 def config_from_args(args: argparse.Namespace) -> ControllerConfig:
@@ -79,6 +123,7 @@ def config_from_args(args: argparse.Namespace) -> ControllerConfig:
             if args.workflow_controller is None
             else args.workflow_controller
         ),
+        leader_election=leader_election_from_args(args),
     )
 
 
@@ -183,5 +228,35 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action=argparse.BooleanOptionalAction,
         default=None,
         help="run WorkflowRuns in this process (default: $ROLLOUTS_WORKFLOW_CONTROLLER, else on)",
+    )
+    parser.add_argument(
+        "--leader-elect",
+        nargs="?",
+        const=True,
+        default=None,
+        type=go_bool,
+        metavar="BOOL",
+        help="run only while holding the Lease argo-rollouts-controller-lock "
+        "(default: on in a Pod or with $POD_NAMESPACE, else off)",
+    )
+    parser.add_argument(
+        "--leader-election-namespace",
+        default=None,
+        help="namespace of the leader-election Lease (default: the controller's own namespace)",
+    )
+    parser.add_argument(
+        "--leader-election-lease-duration",
+        default="15s",
+        help="how long followers wait before taking over an unrenewed Lease (default 15s)",
+    )
+    parser.add_argument(
+        "--leader-election-renew-deadline",
+        default="10s",
+        help="how long the leader keeps retrying a renewal before it stops (default 10s)",
+    )
+    parser.add_argument(
+        "--leader-election-retry-period",
+        default="2s",
+        help="how often candidates try to acquire or renew the Lease (default 2s)",
     )
     parser.set_defaults(func=run)

@@ -24,6 +24,7 @@ from analysis.workflows.registry import register as register_workflows
 from rollouts.controller.analysisruns import KubeApiCaller
 from rollouts.controller.apply import Applier
 from rollouts.controller.collectors import StateCollector
+from rollouts.controller.elector import LeaderElector, LeadershipLost
 from rollouts.controller.kube import KubeClient, connection_info, load_configuration
 from rollouts.controller.loop import Loops, Shell
 from rollouts.controller.metrics import ControllerMetrics
@@ -129,7 +130,7 @@ class Controller:
             else None
         )
         try:
-            await kopf.operator(
+            operator = kopf.operator(
                 registry=registry,
                 settings=operator_settings(self.config),
                 clusterwide=not self.config.namespaces,
@@ -139,6 +140,13 @@ class Controller:
                 stop_flag=stop_flag,
                 ready_flag=ready_flag,
             )
+            election = self.config.leader_election
+            if election is None:
+                await operator
+            else:  # the operator (watches and writes) starts only once this process leads
+                elector = LeaderElector(client, election, self.metrics.registry)
+                health = (self.config.bind_address, self.config.healthz_port) if liveness else None
+                await elector.run(operator, health)
         finally:
             if self.notifier is not None:
                 await self.notifier.close()
@@ -149,5 +157,9 @@ def run_controller(config: ControllerConfig, configuration: k8s_client.Configura
     """Run in the main thread until SIGINT/SIGTERM; the exit code of ``rollouts controller``."""
     if threading.current_thread() is not threading.main_thread():
         raise RuntimeError("run_controller must run in the main thread (it handles signals)")
-    asyncio.run(Controller(config, configuration).run())
+    try:
+        asyncio.run(Controller(config, configuration).run())
+    except LeadershipLost as lost:
+        log.error("leader election lost, stopping: %s", lost)  # the Pod restarts and campaigns again
+        return 1
     return 0

@@ -18,6 +18,7 @@ from typing import Final
 
 import kopf
 
+from rollouts.controller.leadership import LEASE_NAME, ElectionTimings
 from traffic import TrafficSettings
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "KOPF_DOMAIN",
     "WORKFLOW_CONTROLLER_ENV",
     "ControllerConfig",
+    "LeaderElection",
     "instance_selector",
     "operator_settings",
     "workflow_controller_default",
@@ -38,6 +40,15 @@ REPLICA_SET_SELECTOR: Final = "rollouts-pod-template-hash"
 WORKFLOW_CONTROLLER_ENV: Final = "ROLLOUTS_WORKFLOW_CONTROLLER"
 _TRUE: Final = frozenset({"true", "1", "yes"})
 _FALSE: Final = frozenset({"false", "0", "no"})
+
+
+@dataclass(frozen=True)
+class LeaderElection:
+    """``--leader-elect`` and its Lease: which one, where, and how fast it expires."""
+
+    namespace: str
+    timings: ElectionTimings = field(default_factory=ElectionTimings)
+    lease_name: str = LEASE_NAME
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,9 @@ class ControllerConfig:
     workflow_controller: bool = True
     """Run WorkflowRuns in this process (``--no-workflow-controller``: another process, or nobody,
     runs them; the ``workflow`` metric provider still creates them)."""
+
+    leader_election: LeaderElection | None = None
+    """Campaign for this Lease before starting (``--leader-elect``); ``None`` runs at once."""
 
 
 def workflow_controller_default(environ: Mapping[str, str]) -> bool:

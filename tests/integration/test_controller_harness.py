@@ -93,6 +93,7 @@ class ControllerProcess:
             str(self.healthz_port),
             "--log-level",
             "debug",
+            "--leader-elect=false",  # one controller per test namespace; the election tests turn it on
             *self.extra_args,
         ]
         log = self.log_path.open("ab")
