@@ -44,7 +44,7 @@ from rollouts.controller.leadership import (
 )
 from rollouts.controller.settings import LeaderElection
 
-__all__ = ["LeaderElector", "LeadershipLost", "new_identity"]
+__all__ = ["LeaderElector", "LeadershipLost", "lease_request", "new_identity"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,14 @@ LEASES = "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
 
 class LeadershipLost(RuntimeError):  # noqa: N818 - named for what happened, like client-go's OnStoppedLeading
     """The Lease could not be renewed within the renew deadline, or someone else holds it."""
+
+
+def lease_request(method: str, namespace: str, name: str, body: Any = None) -> Request:
+    """GET, POST (create) or PUT (update, with the body's ``resourceVersion``) of the Lease."""
+    path = LEASES.format(namespace=namespace)
+    if method != "POST":
+        path = f"{path}/{name}"
+    return Request(method, path, "leases", name, namespace, body, JSON)
 
 
 def new_identity() -> str:
@@ -97,10 +105,7 @@ class LeaderElector:
         return self._observation is not None and self._observation.record.holder == self.identity
 
     def _request(self, method: str, body: Any = None) -> Request:
-        path = LEASES.format(namespace=self.namespace)
-        if method != "POST":
-            path = f"{path}/{self.name}"
-        return Request(method, path, "leases", self.name, self.namespace, body, JSON)
+        return lease_request(method, self.namespace, self.name, body)
 
     async def _read(self) -> ObservedLease | None:
         try:

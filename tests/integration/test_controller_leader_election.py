@@ -7,6 +7,7 @@ but sends nothing except reading the Lease. A SIGKILLed leader is replaced once 
 expires and the canary carries on; a SIGTERMed leader releases the Lease so the other takes over
 without waiting for expiry (checked with a Lease far longer than the wait); a leader whose Lease
 is taken from under it stops with a non-zero exit, as client-go's ``OnStoppedLeading`` does.
+Last, the deploy/ RBAC is enough to campaign in the controller's own namespace.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 from kubernetes import client
+from test_controller_deploy import forbidden, rendered, service_account_kubeconfig
 from test_controller_harness import (
     Cluster,
     ControllerProcess,
@@ -29,6 +31,7 @@ from test_controller_harness import (
 )
 
 from rollouts.devcluster import DevCluster
+from rollouts.manifests import apply_documents
 from rollouts.planner import operations
 
 LEASE = "argo-rollouts-controller-lock"
@@ -199,3 +202,22 @@ def test_a_leader_whose_lease_is_taken_stops_with_a_non_zero_exit(
     assert leader.process.wait(timeout=60) == 1
     assert "leader election lost" in leader.log_tail(200)
     assert lease(api_client, namespace).spec.holder_identity == "intruder"  # a lost leader releases nothing
+
+
+def test_the_deploy_rbac_lets_the_controller_campaign_in_its_own_namespace(
+    devcluster: DevCluster, api_client: Any, rollout_crds: list[str], namespace: str, tmp_path: Path
+) -> None:
+    apply_documents(api_client, rendered(), "argo-rollouts")
+    kubeconfig = service_account_kubeconfig(devcluster, api_client, tmp_path / "sa-kubeconfig")
+    args = ("--leader-elect=true", "--leader-election-namespace=argo-rollouts", *SHORT)
+    controller = ControllerProcess(kubeconfig, namespace, tmp_path / "sa.log", args).start()
+    try:
+        wait_for(lambda: leading(controller), "the controller to lead as the argo-rollouts ServiceAccount")
+        wait_for(held_by(api_client, "argo-rollouts", identity(controller)), "the Lease in argo-rollouts")
+        assert controller.writes(kind="leases") > 0
+        assert forbidden(controller) == []
+    finally:
+        controller.stop()
+        print(f"--- sa.log (tail) ---\n{controller.log_tail(80)}")
+    assert controller.process is not None and controller.process.returncode == 0
+    assert lease(api_client, "argo-rollouts").spec.holder_identity == ""  # released on SIGTERM

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from rollouts.controller import apicalls
+from rollouts.controller.elector import lease_request
 from rollouts.planner import (
     DeleteExperiment,
     DeleteReplicaSet,
@@ -23,7 +24,7 @@ from rollouts.planner import (
 )
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-VERB = {"POST": "create", "PATCH": "patch", "DELETE": "delete"}
+VERB = {"POST": "create", "PATCH": "patch", "PUT": "update", "DELETE": "delete"}
 # Everything the shell can send, one request per builder (rollouts.controller.apicalls).
 REQUESTS = [
     apicalls.create_replica_set("ns", {"metadata": {"name": "web-a"}}),
@@ -203,7 +204,52 @@ def test_the_deployment_runs_the_controller_as_the_bound_service_account() -> No
     container = pod["containers"][0]
     assert container["args"][0] == "controller"
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    assert by_kind["Deployment"]["spec"]["replicas"] == 1  # no leader election yet
+    assert by_kind["Deployment"]["spec"]["replicas"] == 2  # one leads, one stands by
+
+
+# Leader election (rollouts/controller/elector.py): read, create, renew/take over/release the Lease.
+LEASE_REQUESTS = [
+    lease_request("GET", "argo-rollouts", "argo-rollouts-controller-lock"),
+    lease_request("POST", "argo-rollouts", "argo-rollouts-controller-lock", {}),
+    lease_request("PUT", "argo-rollouts", "argo-rollouts-controller-lock", {}),
+]
+
+
+def leader_election_role() -> dict[str, Any]:
+    return next(doc for doc in documents() if doc["kind"] == "Role")
+
+
+@pytest.mark.parametrize("request_", LEASE_REQUESTS, ids=lambda r: f"{r.method} {r.resource}")
+def test_the_lease_requests_are_allowed_by_the_namespaced_role_only(request_: apicalls.Request) -> None:
+    verb = VERB.get(request_.method) or "get"
+    assert any(
+        "coordination.k8s.io" in rule["apiGroups"]
+        and request_.resource in rule["resources"]
+        and verb in rule["verbs"]
+        for rule in leader_election_role()["rules"]
+    ), f"{verb} {request_.resource}"
+    assert not allowed(request_.resource, verb), "Leases belong in the namespaced Role, not the ClusterRole"
+
+
+def test_the_leader_election_role_is_bound_to_the_controllers_service_account_in_its_namespace() -> None:
+    by_kind = {doc["kind"]: doc for doc in documents()}
+    kustomization = yaml.safe_load((DEPLOY / "kustomization.yaml").read_text())
+    binding = by_kind["RoleBinding"]
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": leader_election_role()["metadata"]["name"],
+    }
+    assert binding["subjects"] == [
+        {
+            "kind": "ServiceAccount",
+            "name": by_kind["ServiceAccount"]["metadata"]["name"],
+            "namespace": kustomization["namespace"],
+        }
+    ]
+    for rule in leader_election_role()["rules"]:
+        for key in ("verbs", "resources", "apiGroups"):
+            assert "*" not in rule[key], rule
 
 
 def test_the_kustomization_lists_every_manifest_and_the_crds() -> None:
