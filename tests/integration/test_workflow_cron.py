@@ -14,12 +14,14 @@ from typing import Any, cast
 
 from kubernetes import client
 from test_controller_harness import ControllerProcess, controller, rollout_crds, wait_for
+from test_workflow_cli import workflow_cli
 from workflow_fixtures import workflow_controller, workflow_pod_env
 
 from analysis.workflows.cron_model import CRON_PLURAL
 from analysis.workflows.cron_policy import CRON_LABEL, SCHEDULED_ANNOTATION, parse_time
 from analysis.workflows.runs import PLURAL
 from analysis.workflows.status import FINAL_PHASES, GROUP, VERSION
+from rollouts.devcluster import DevCluster
 
 WAIT = 240.0
 
@@ -169,3 +171,88 @@ def test_a_malformed_schedule_is_reported_and_creates_nothing(
         "expected exactly 5 fields, found 4: [*/5 * * *]",
     }
     assert runs(api_client, namespace, "broken") == []
+
+
+def test_replace_terminates_the_active_run_before_starting_the_next(
+    api_client: Any, namespace: str, workflow_controller: ControllerProcess
+) -> None:
+    manifest = cron_manifest("swap", "@every 4s", "sleep 120", concurrencyPolicy="Replace")
+    create(api_client, namespace, manifest)
+    wait_for(lambda: len(runs(api_client, namespace, "swap")) >= 2, "a second run", timeout=WAIT)
+    first = runs(api_client, namespace, "swap")[0]
+    assert first["spec"].get("shutdown") == "Terminate"
+
+    def ended() -> str | None:
+        found = runs(api_client, namespace, "swap")[0]
+        return phase(found) if phase(found) in FINAL_PHASES else None
+
+    assert wait_for(ended, "the replaced run to end", timeout=WAIT) == "Failed"
+
+    def dropped() -> bool:
+        active = cron(api_client, namespace, "swap")["status"].get("active") or []
+        return first["metadata"]["name"] not in [reference["name"] for reference in active]
+
+    wait_for(dropped, "the replaced run to leave status.active")
+
+
+ARGO_MANIFEST = """
+apiVersion: argoproj.io/v1alpha1
+kind: CronWorkflow
+metadata: {name: nightly}
+spec:
+  schedule: "0 3 * * *"
+  timezone: Europe/Paris
+  workflowSpec:
+    entrypoint: main
+    templates:
+    - {name: main, container: {image: busybox, command: [echo, hi]}}
+"""
+
+
+def test_the_cron_cli_creates_lists_suspends_resumes_and_deletes(
+    api_client: Any, namespace: str, devcluster: DevCluster, rollout_crds: list[str], tmp_path: Any
+) -> None:
+    manifest = tmp_path / "nightly.yaml"
+    manifest.write_text(ARGO_MANIFEST)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(ARGO_MANIFEST.replace('"0 3 * * *"', '"0 3 * *"'))
+
+    refused = workflow_cli(devcluster, namespace, "cron", "create", str(broken))
+    assert refused.returncode == 2, refused.stderr
+    assert "cron schedule CRON_TZ=Europe/Paris 0 3 * * is malformed" in refused.stderr
+
+    created = workflow_cli(devcluster, namespace, "cron", "create", str(manifest))
+    assert created.returncode == 0, created.stderr
+    stored = cron(api_client, namespace, "nightly")
+    assert stored["apiVersion"] == f"{GROUP}/{VERSION}"
+    assert stored["spec"]["schedule"] == "0 3 * * *"
+
+    listed = workflow_cli(devcluster, namespace, "cron", "list")
+    assert listed.returncode == 0, listed.stderr
+    header, row = listed.stdout.splitlines()
+    assert header.split() == [
+        "NAME",
+        "AGE",
+        "LAST",
+        "RUN",
+        "NEXT",
+        "RUN",
+        "SCHEDULES",
+        "TIMEZONE",
+        "SUSPENDED",
+    ]
+    assert row.split()[0] == "nightly"
+    assert row.split()[-2:] == ["Europe/Paris", "false"]
+
+    assert workflow_cli(devcluster, namespace, "cron", "suspend", "nightly").returncode == 0
+    assert cron(api_client, namespace, "nightly")["spec"]["suspend"] is True
+    got = workflow_cli(devcluster, namespace, "cron", "get", "nightly")
+    assert "Suspended:" in got.stdout and "true" in got.stdout.split("Suspended:")[1].splitlines()[0]
+    assert workflow_cli(devcluster, namespace, "cron", "resume", "nightly").returncode == 0
+    assert cron(api_client, namespace, "nightly")["spec"]["suspend"] is False
+
+    deleted = workflow_cli(devcluster, namespace, "cron", "delete", "nightly")
+    assert deleted.returncode == 0, deleted.stderr
+    missing = workflow_cli(devcluster, namespace, "cron", "get", "nightly")
+    assert missing.returncode == 1
+    assert missing.stderr == 'error: cronworkflows.workflows.rollouts.dev "nightly" not found\n'
