@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from analysis import assessment
+from analysis.assessment import format_time
 from analysis.expr import ExprError, compile_expression
 from analysis.workflows.conditions import ConditionError, evaluate_when
 from analysis.workflows.cron_model import (
@@ -117,17 +119,11 @@ class CronDecision:
 
 
 def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
+    """An RFC 3339 time; None for none or for text that is not one (annotations are user-editable)."""
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return assessment.parse_time(text)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def format_time(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def child_name(cron_name: str, tick: datetime) -> str:

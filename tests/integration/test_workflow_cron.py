@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import itertools
 import time
+from pathlib import Path
 from typing import Any, cast
 
+import yaml
 from kubernetes import client
 from test_controller_harness import ControllerProcess, controller, rollout_crds, wait_for
 from test_workflow_cli import workflow_cli
@@ -24,6 +26,7 @@ from analysis.workflows.status import FINAL_PHASES, GROUP, VERSION
 from rollouts.devcluster import DevCluster
 
 WAIT = 240.0
+EXAMPLE = Path(__file__).parents[2] / "examples" / "workflows" / "cron.yaml"
 
 
 def cron_manifest(name: str, schedule: str, command: str, **spec: Any) -> dict[str, Any]:
@@ -250,6 +253,11 @@ def test_the_cron_cli_creates_lists_suspends_resumes_and_deletes(
     assert "Suspended:" in got.stdout and "true" in got.stdout.split("Suspended:")[1].splitlines()[0]
     assert workflow_cli(devcluster, namespace, "cron", "resume", "nightly").returncode == 0
     assert cron(api_client, namespace, "nightly")["spec"]["suspend"] is False
+
+    # the example as kubectl apply sends it: the API server keeps every field (the schema knows them)
+    example = yaml.safe_load(EXAMPLE.read_text())
+    create(api_client, namespace, example)
+    assert cron(api_client, namespace, "report")["spec"] == example["spec"]
 
     deleted = workflow_cli(devcluster, namespace, "cron", "delete", "nightly")
     assert deleted.returncode == 0, deleted.stderr
