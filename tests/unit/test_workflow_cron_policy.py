@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.models.base import ManifestError
 from analysis.workflows.cron_model import CronWorkflow
@@ -263,3 +265,73 @@ def test_the_child_manifest_carries_argos_label_annotation_and_owner() -> None:
 def test_malformed_manifests_name_the_field(spec: dict[str, Any], problem: str) -> None:
     with pytest.raises(ManifestError, match=problem):
         cron(**spec)
+
+
+SIMULATED_MINUTES = {"*/5 * * * *": set(range(0, 60, 5)), "0,7 * * * *": {0, 7}}
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    policy=st.sampled_from(["Allow", "Forbid", "Replace"]),
+    schedule=st.sampled_from(["*/5 * * * *", "@every 90s", "0,7 * * * *"]),
+    steps=st.lists(
+        st.tuples(
+            st.integers(0, 15),  # timer latency, or seconds to the next event-driven pass
+            st.booleans(),  # the pass is the timer's (at wake_at) rather than an event's
+            st.booleans(),  # the oldest active run finishes first
+            st.booleans(),  # the status write is lost (a crash, a conflict)
+            st.sampled_from(["Succeeded", "Failed"]),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+)
+def test_a_simulated_world_never_doubles_a_tick_nor_breaks_the_policy(
+    policy: str, schedule: str, steps: list[tuple[int, bool, bool, bool, str]]
+) -> None:
+    """Passes at timer or event instants; runs finish at random; status writes are lost at random."""
+    spec = {"schedules": [schedule], "concurrencyPolicy": policy, "successfulJobsHistoryLimit": 2}
+    stored: dict[str, Any] = {}
+    children: dict[str, ChildRun] = {}
+    created: list[datetime] = []
+    now, wake_at = CREATED, None
+    for delay, timer, finish_oldest, lose_write, outcome in steps:
+        now = (wake_at if timer and wake_at else now) + timedelta(seconds=delay)
+        running = sorted(name for name, child in children.items() if not child.finished)
+        if finish_oldest and running:
+            children[running[0]] = ChildRun(running[0], outcome, children[running[0]].scheduled)
+            running = running[1:]
+        decision = decide(cron(stored or None, **spec), list(children.values()), now)
+        for action in decision.actions:
+            if isinstance(action, CreateRun):
+                assert action.name not in children, "a tick created twice"
+                assert timedelta(0) <= now - action.scheduled <= timedelta(seconds=10)
+                assert policy != "Forbid" or not running
+                children[action.name] = ChildRun(action.name, None, action.scheduled)
+                created.append(action.scheduled)
+            elif isinstance(action, TerminateRun):
+                assert policy == "Replace"
+                children[action.name] = ChildRun(action.name, "Failed", children[action.name].scheduled)
+            else:
+                assert children[action.name].finished
+                del children[action.name]
+        assert sum(1 for child in children.values() if child.phase == "Succeeded") <= 2
+        wake_at = decision.wake_at or wake_at
+        if not lose_write:
+            stored = decision.status.model_dump(by_alias=True, exclude_none=True)
+    assert created == sorted(set(created))  # ticks only move forward, never twice
+    allowed = SIMULATED_MINUTES.get(schedule)
+    assert allowed is None or all(tick.second == 0 and tick.minute in allowed for tick in created)
+
+
+def test_timer_driven_passes_create_one_run_per_tick() -> None:
+    stored: dict[str, Any] = {}
+    names: list[str] = []
+    wake_at = decide(cron(), [], CREATED).wake_at
+    for _ in range(6):
+        assert wake_at is not None
+        decision = decide(cron(stored or None), [], wake_at + timedelta(seconds=0.05))
+        names += [action.name for action in decision.actions if isinstance(action, CreateRun)]
+        stored = decision.status.model_dump(by_alias=True, exclude_none=True)
+        wake_at = decision.wake_at
+    assert names == [run(minute, None).name for minute in (5, 10, 15, 20, 25, 30)]
