@@ -170,74 +170,76 @@ class SpecSchedule:
         local = first + timedelta(days=day - 1, hours=hour)  # wall-clock arithmetic (same tzinfo)
         return local.astimezone(UTC)
 
-    def _local(self, instant: datetime) -> datetime:
-        return instant.astimezone(self.zone)
-
     def next_after(self, after: datetime) -> datetime | None:
         """The first tick strictly after ``after`` (UTC), or None when none comes within five years."""
-        instant = after.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1)
-        year_limit = self._local(instant).year + YEARS_AHEAD
-        added = False
-        while True:
-            local = self._local(instant)
-            if local.year > year_limit:
-                return None
-            wrapped = False
-            while not 1 << local.month & self.month:
-                if not added:
-                    added = True
-                    instant = self._wall(local.year, local.month, 1)
-                    local = self._local(instant)
-                instant = self._wall(local.year, local.month + 1, local.day, local.hour)
-                local = self._local(instant)
-                if local.month == 1:
-                    wrapped = True
-                    break
-            if wrapped:
+        walk = _Walk(after.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1), self.zone)
+        year_limit = walk.local.year + YEARS_AHEAD
+        while walk.local.year <= year_limit:
+            # each step moves one field forward; a field that wraps round starts the walk over
+            if self._month_wrapped(walk) or self._day_wrapped(walk) or self._hour_wrapped(walk):
                 continue
-            while not self._day_matches(local):
-                if not added:
-                    added = True
-                    instant = self._wall(local.year, local.month, local.day)
-                    local = self._local(instant)
-                instant = self._wall(local.year, local.month, local.day + 1, local.hour)
-                local = self._local(instant)
-                if local.hour != 0:  # DST moved midnight: back onto the day's start
-                    shift = 24 - local.hour if local.hour > 12 else -local.hour
-                    instant += timedelta(hours=shift)
-                    local = self._local(instant)
-                if local.day == 1:
-                    wrapped = True
-                    break
-            if wrapped:
+            if self._minute_wrapped(walk):
                 continue
-            while not 1 << local.hour & self.hour:
-                if not added:
-                    added = True
-                    instant = local.replace(minute=0, second=0).astimezone(UTC)
-                instant += timedelta(hours=1)
-                local = self._local(instant)
-                if local.hour == 0:
-                    wrapped = True
-                    break
-            if wrapped:
-                continue
-            while not 1 << local.minute & self.minute:
-                if not added:
-                    added = True
-                    instant = instant.replace(second=0)
-                instant += timedelta(minutes=1)
-                local = self._local(instant)
-                if local.minute == 0:
-                    wrapped = True
-                    break
-            if wrapped:
-                continue
-            if instant.second != 0:  # the seconds field is always 0: on to the next minute, re-check
-                added = True
-                instant = instant.replace(second=0) + timedelta(minutes=1)
-                continue
-            return instant
+            if walk.instant.second == 0:  # five-field schedules tick at second 0
+                return walk.instant
+            walk.truncate(walk.instant.replace(second=0))
+            walk.move(walk.instant + timedelta(minutes=1))
+        return None
+
+    def _month_wrapped(self, walk: _Walk) -> bool:
+        while not 1 << walk.local.month & self.month:
+            walk.truncate(self._wall(walk.local.year, walk.local.month, 1))
+            walk.move(self._wall(walk.local.year, walk.local.month + 1, walk.local.day, walk.local.hour))
+            if walk.local.month == 1:
+                return True
+        return False
+
+    def _day_wrapped(self, walk: _Walk) -> bool:
+        while not self._day_matches(walk.local):
+            walk.truncate(self._wall(walk.local.year, walk.local.month, walk.local.day))
+            walk.move(self._wall(walk.local.year, walk.local.month, walk.local.day + 1, walk.local.hour))
+            hour = walk.local.hour
+            if hour != 0:  # DST moved midnight: back onto the day's start, as robfig does
+                walk.move(walk.instant + timedelta(hours=24 - hour if hour > 12 else -hour))
+            if walk.local.day == 1:
+                return True
+        return False
+
+    def _hour_wrapped(self, walk: _Walk) -> bool:
+        while not 1 << walk.local.hour & self.hour:
+            walk.truncate(walk.local.replace(minute=0, second=0).astimezone(UTC))
+            walk.move(walk.instant + timedelta(hours=1))  # absolute time, across DST as robfig
+            if walk.local.hour == 0:
+                return True
+        return False
+
+    def _minute_wrapped(self, walk: _Walk) -> bool:
+        while not 1 << walk.local.minute & self.minute:
+            walk.truncate(walk.instant.replace(second=0))
+            walk.move(walk.instant + timedelta(minutes=1))
+            if walk.local.minute == 0:
+                return True
+        return False
+
+
+class _Walk:
+    """robfig's cursor: an instant, its wall time in the zone, and whether a field has moved yet
+    (the first move of any field truncates the smaller fields, later moves do not)."""
+
+    def __init__(self, instant: datetime, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self.added = False
+        self.instant = instant
+        self.local = instant.astimezone(zone)
+
+    def move(self, instant: datetime) -> None:
+        self.instant = instant
+        self.local = instant.astimezone(self.zone)
+
+    def truncate(self, instant: datetime) -> None:
+        if not self.added:
+            self.added = True
+            self.move(instant)
 
 
 @dataclass(frozen=True)
