@@ -137,8 +137,9 @@ class LeaderElector:
             written = await self.client.send(
                 self._request("POST" if decision.action is Action.CREATE else "PUT", body)
             )
-        except (ApiError, httpx.HTTPError) as error:
+        except (ApiError, httpx.HTTPError, ValueError) as error:
             # A 409 means another candidate wrote first: read again next period, never retry blindly.
+            # (ValueError: an answer that is not JSON.)
             log.info("leader election: Lease %s/%s not acquired: %r", self.namespace, self.name, error)
             return False
         self._observation = Observation(read_lease(written).record, self._monotonic())

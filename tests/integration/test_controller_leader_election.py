@@ -151,6 +151,7 @@ def test_one_leads_the_follower_writes_nothing_and_takes_over_when_the_leader_is
     wait_for(held_by(api_client, namespace, identity(follower)), "the follower to take the expired Lease")
     wait_for(lambda: leading(follower), "the follower to report leading")
     assert lease(api_client, namespace).spec.lease_transitions == transitions + 1
+    wait_for(follower._healthy, "/healthz from the new leader (now kopf's endpoint)")
 
     promote(cluster)
     status = wait_for(settled(cluster, NAME, "Healthy"), "the canary to finish under the new leader")
@@ -175,6 +176,13 @@ def test_a_stopped_leader_releases_the_lease_and_the_other_takes_over_at_once(
     cluster.set_image(NAME, "nginx:1.28")
     wait_for(settled(cluster, NAME, "Healthy"), "the update under the second leader")
     assert rollout_writes(follower) > 0
+
+    # A follower stopped while campaigning holds nothing: it exits cleanly and wrote nothing.
+    standby = candidates("third", LONG)
+    assert not leading(standby) and standby.writes() == 0
+    standby.stop()
+    assert standby.process is not None and standby.process.returncode == 0, standby.log_tail()
+    assert lease(api_client, namespace).spec.holder_identity == identity(follower)
 
 
 def test_a_leader_whose_lease_is_taken_stops_with_a_non_zero_exit(
