@@ -1,15 +1,24 @@
 # ruff: noqa: F401, F811 - pytest fixtures imported from other modules are parameters by design
-"""CronWorkflows run by ``rollouts controller`` on the devcluster.
+"""CronWorkflows run by ``rollouts controller`` on the devcluster, and our cron parser against
+robfig/cron itself.
 
 Ticks come from ``@every`` schedules (robfig's descriptor, which Argo accepts) so a test takes
 seconds, not minutes; the five-field schedules, DST and missed-tick rules are unit-tested
 through the pure decision. The runs are real WorkflowRuns the same controller runs as pods.
+
+The parser is also compared with ``github.com/robfig/cron/v3`` (the library Argo and Kubernetes
+CronJobs use, in the shared Go module cache because Kubernetes needs it) on thousands of
+generated expressions, timezones and instants; without Go this test fails rather than skips.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+import random
+import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,9 +30,11 @@ from workflow_fixtures import workflow_controller, workflow_pod_env
 
 from analysis.workflows.cron_model import CRON_PLURAL
 from analysis.workflows.cron_policy import CRON_LABEL, SCHEDULED_ANNOTATION, parse_time
+from analysis.workflows.cron_schedule import parse_expression
 from analysis.workflows.runs import PLURAL
 from analysis.workflows.status import FINAL_PHASES, GROUP, VERSION
 from rollouts.devcluster import DevCluster
+from rollouts.devcluster.builds import find_go
 
 WAIT = 240.0
 EXAMPLE = Path(__file__).parents[2] / "examples" / "workflows" / "cron.yaml"
@@ -264,3 +275,112 @@ def test_the_cron_cli_creates_lists_suspends_resumes_and_deletes(
     missing = workflow_cli(devcluster, namespace, "cron", "get", "nightly")
     assert missing.returncode == 1
     assert missing.stderr == 'error: cronworkflows.workflows.rollouts.dev "nightly" not found\n'
+
+
+ROBFIG_MOD = """module cronoracle
+
+go 1.22
+
+require github.com/robfig/cron/v3 v3.0.1
+"""
+ROBFIG_SUM = """github.com/robfig/cron/v3 v3.0.1 h1:WdRxkvbJztn8LMz/QEvLN5sBU+xKpSqwwUO1Pjr4qDs=
+github.com/robfig/cron/v3 v3.0.1/go.mod h1:eQICP3HwyT7UooqI/z+Ov+PtYAWygg1TEWWzGIFLtro=
+"""
+ROBFIG_MAIN = """package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// each line "spec<TAB>RFC 3339 instant" gives the next tick in UTC, ZERO, or ERR <message>
+func main() {
+	scanner := bufio.NewScanner(os.Stdin)
+	for scanner.Scan() {
+		parts := strings.SplitN(scanner.Text(), "\\t", 2)
+		schedule, err := cron.ParseStandard(parts[0])
+		if err != nil {
+			fmt.Printf("ERR %s\\n", err)
+			continue
+		}
+		after, _ := time.Parse(time.RFC3339Nano, parts[1])
+		if next := schedule.Next(after.UTC()); next.IsZero() {
+			fmt.Println("ZERO")
+		} else {
+			fmt.Println(next.UTC().Format(time.RFC3339))
+		}
+	}
+}
+"""
+ZONES = [
+    "",
+    "CRON_TZ=Europe/Paris ",
+    "CRON_TZ=America/New_York ",
+    "TZ=Asia/Kolkata ",
+    "CRON_TZ=Australia/Lord_Howe ",
+]
+
+
+def _random_field(rng: random.Random, low: int, high: int) -> str:
+    start = rng.randint(low, high)
+    end = rng.randint(start, high)
+    return rng.choice(
+        [
+            "*",
+            f"*/{rng.randint(1, high - low + 1)}",
+            str(start),
+            f"{start}-{end}",
+            f"{start}/{rng.randint(1, 5)}",
+            f"{start}-{end}/{rng.randint(1, 5)}",
+            ",".join(str(rng.randint(low, high)) for _ in range(3)),
+            str(rng.randint(high - 2, high + 2)),  # sometimes out of range: both must refuse
+        ]
+    )
+
+
+def _random_case(rng: random.Random) -> tuple[str, datetime]:
+    if rng.random() < 0.1:
+        expression = rng.choice(
+            ["@yearly", "@monthly", "@weekly", "@daily", "@hourly", "@every 90s", "@every 1h30m"]
+        )
+    else:
+        bounds = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 6)]
+        expression = " ".join(_random_field(rng, low, high) for low, high in bounds)
+    after = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randint(0, 3 * 365 * 86400))
+    return rng.choice(ZONES) + expression, after
+
+
+def test_the_parser_agrees_with_robfig_cron(tmp_path: Path) -> None:
+    for name, text in (("go.mod", ROBFIG_MOD), ("go.sum", ROBFIG_SUM), ("main.go", ROBFIG_MAIN)):
+        (tmp_path / name).write_text(text)
+    environment = {
+        **os.environ,
+        "GOFLAGS": "-mod=mod -buildvcs=false",
+        "GOPROXY": "off",
+        "GOTOOLCHAIN": "local",
+    }
+    subprocess.run([find_go(), "build", "-o", "oracle", "."], cwd=tmp_path, env=environment, check=True)
+    rng = random.Random(20261123)
+    cases = [_random_case(rng) for _ in range(3000)]
+    lines = "".join(f"{spec}\t{after.strftime('%Y-%m-%dT%H:%M:%SZ')}\n" for spec, after in cases)
+    answer = subprocess.run(
+        [str(tmp_path / "oracle")], input=lines, capture_output=True, text=True, check=True, env={"TZ": "UTC"}
+    )
+    differences = []
+    for (spec, after), expected in zip(cases, answer.stdout.splitlines(), strict=True):
+        try:
+            tick = parse_expression(spec).next_after(after)
+            ours = "ZERO" if tick is None else tick.strftime("%Y-%m-%dT%H:%M:%SZ")
+        except ValueError as error:
+            ours = f"ERR {error}"
+        if ours != expected:
+            differences.append((spec, after.isoformat(), expected, ours))
+    assert differences == []
+    assert (
+        sum(1 for line in answer.stdout.splitlines() if line.startswith("ERR")) > 100
+    )  # errors compared too
