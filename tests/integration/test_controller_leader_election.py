@@ -6,7 +6,8 @@ it (short durations: lease 4s, renew 3s, retry 1s). Exactly one leads; the other
 but sends nothing except reading the Lease. A SIGKILLed leader is replaced once its Lease
 expires and the canary carries on; a SIGTERMed leader releases the Lease so the other takes over
 without waiting for expiry (checked with a Lease far longer than the wait); a leader whose Lease
-is taken from under it stops with a non-zero exit, as client-go's ``OnStoppedLeading`` does.
+is taken from under it, or that cannot renew within the deadline (a ValidatingAdmissionPolicy
+refuses its updates), stops with a non-zero exit, as client-go's ``OnStoppedLeading`` does.
 Last, the deploy/ RBAC is enough to campaign in the controller's own namespace.
 """
 
@@ -229,3 +230,75 @@ def test_the_deploy_rbac_lets_the_controller_campaign_in_its_own_namespace(
         print(f"--- sa.log (tail) ---\n{controller.log_tail(80)}")
     assert controller.process is not None and controller.process.returncode == 0
     assert lease(api_client, "argo-rollouts").spec.holder_identity == ""  # released on SIGTERM
+
+
+def deny_lease_updates(api_client: Any, namespace: str) -> Callable[[], None]:
+    """A ValidatingAdmissionPolicy refusing every Lease update in ``namespace``; returns its undo."""
+    name = f"deny-lease-updates-{namespace}"
+    custom = client.CustomObjectsApi(api_client)
+    group, version = "admissionregistration.k8s.io", "v1"
+    custom.create_cluster_custom_object(
+        group,
+        version,
+        "validatingadmissionpolicies",
+        {
+            "apiVersion": f"{group}/{version}",
+            "kind": "ValidatingAdmissionPolicy",
+            "metadata": {"name": name},
+            "spec": {
+                "failurePolicy": "Fail",
+                "matchConstraints": {
+                    "resourceRules": [
+                        {
+                            "apiGroups": ["coordination.k8s.io"],
+                            "apiVersions": ["v1"],
+                            "operations": ["UPDATE"],
+                            "resources": ["leases"],
+                        }
+                    ]
+                },
+                "validations": [{"expression": "false", "message": "renewals refused by the test"}],
+            },
+        },
+    )
+    custom.create_cluster_custom_object(
+        group,
+        version,
+        "validatingadmissionpolicybindings",
+        {
+            "apiVersion": f"{group}/{version}",
+            "kind": "ValidatingAdmissionPolicyBinding",
+            "metadata": {"name": name},
+            "spec": {
+                "policyName": name,
+                "validationActions": ["Deny"],
+                "matchResources": {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}
+                },
+            },
+        },
+    )
+
+    def undo() -> None:
+        custom.delete_cluster_custom_object(group, version, "validatingadmissionpolicybindings", name)
+        custom.delete_cluster_custom_object(group, version, "validatingadmissionpolicies", name)
+
+    return undo
+
+
+def test_a_leader_that_cannot_renew_within_the_deadline_stops_with_a_non_zero_exit(
+    candidates: Candidates, api_client: Any, namespace: str
+) -> None:
+    leader = candidates("only")
+    wait_for(lambda: leading(leader), "the controller to lead")
+    holder = identity(leader)
+    undo = deny_lease_updates(api_client, namespace)
+    try:
+        assert leader.process is not None
+        assert leader.process.wait(timeout=60) == 1
+    finally:
+        undo()
+    log = leader.log_tail(400)
+    assert "renewals refused by the test" in log and "leader election lost" in log
+    # It stopped on its own deadline: the Lease still names it (nobody took it, nothing released).
+    assert lease(api_client, namespace).spec.holder_identity == holder
