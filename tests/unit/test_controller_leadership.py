@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -56,19 +56,24 @@ def held_by(holder: str, duration: int = 15, transitions: int = 3) -> LeaseRecor
     ).record
 
 
+def my_spec(acquired: str, transitions: int) -> dict[str, Any]:
+    """The spec I write at ``WALL``."""
+    return {
+        "holderIdentity": ME,
+        "leaseDurationSeconds": 15,
+        "acquireTime": acquired,
+        "renewTime": STAMP,
+        "leaseTransitions": transitions,
+    }
+
+
 # -- decide: one step of tryAcquireOrRenew
 
 
 def test_a_missing_lease_is_created_with_me_as_holder() -> None:
     decision = decide(None, ME, 100.0, WALL, TIMINGS)
     assert decision.action is Action.CREATE
-    assert decision.spec == {
-        "holderIdentity": ME,
-        "leaseDurationSeconds": 15,
-        "acquireTime": STAMP,
-        "renewTime": STAMP,
-        "leaseTransitions": 0,
-    }
+    assert decision.spec == my_spec(STAMP, 0)
 
 
 @pytest.mark.parametrize(
@@ -91,10 +96,7 @@ def test_another_holders_lease_is_taken_only_after_it_stayed_unchanged_for_its_d
     if action is Action.WAIT:
         assert (decision.holder, decision.spec) == (OTHER, None)
     else:
-        assert decision.spec is not None
-        assert decision.spec["holderIdentity"] == ME
-        assert decision.spec["leaseTransitions"] == 4  # a takeover is a transition
-        assert decision.spec["acquireTime"] == STAMP
+        assert decision.spec == my_spec(STAMP, 4)  # a takeover is a transition, acquired now
 
 
 def test_expiry_ignores_the_timestamps_written_in_the_lease() -> None:
@@ -115,13 +117,7 @@ def test_my_own_lease_is_renewed_keeping_acquisition_and_transitions() -> None:
     for now in (1.0, 1000.0):  # even when "expired": it is still mine
         decision = decide(observation, ME, now, WALL, TIMINGS)
         assert decision.action is Action.UPDATE
-        assert decision.spec == {
-            "holderIdentity": ME,
-            "leaseDurationSeconds": 15,
-            "acquireTime": EARLIER,
-            "renewTime": STAMP,
-            "leaseTransitions": 3,
-        }
+        assert decision.spec == my_spec(EARLIER, 3)
 
 
 def test_a_released_lease_is_taken_at_once() -> None:
@@ -181,13 +177,7 @@ def test_micro_times_round_trip_in_the_api_servers_format() -> None:
     assert format_micro_time(WALL) == STAMP
     assert parse_micro_time(STAMP) == WALL
     assert parse_micro_time("2026-11-23T10:00:00.123456+01:00") == WALL
-    assert format_micro_time(WALL.astimezone(timezone_plus_two())) == STAMP
-
-
-def timezone_plus_two() -> Any:
-    from datetime import timezone
-
-    return timezone(timedelta(hours=2))
+    assert format_micro_time(WALL.astimezone(timezone(timedelta(hours=2)))) == STAMP
 
 
 # -- writes and release
