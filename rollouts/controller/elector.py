@@ -100,10 +100,6 @@ class LeaderElector:
         )
         self._status.labels(name=self.name).set(0)
 
-    @property
-    def leading(self) -> bool:
-        return self._observation is not None and self._observation.record.holder == self.identity
-
     def _request(self, method: str, body: Any = None) -> Request:
         return lease_request(method, self.namespace, self.name, body)
 
@@ -200,7 +196,7 @@ class LeaderElector:
                 return
             await self.client.send(self._request("PUT", lease_object(self.namespace, self.name, spec, lease)))
             log.info("leader election: released Lease %s/%s", self.namespace, self.name)
-        except (ApiError, httpx.HTTPError) as error:
+        except (ApiError, httpx.HTTPError, ValueError) as error:
             log.warning(
                 "leader election: could not release Lease %s/%s: %s", self.namespace, self.name, error
             )
