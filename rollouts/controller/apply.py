@@ -192,7 +192,8 @@ class Applier:
             await self._patch_status(plan.status_patch, ro, current, outcome)
             if not outcome.status_written:
                 return outcome  # 409 or gone: the re-planned pass reports the transitions, once
-            current = outcome.rollout or current
+        # ``current`` is still the Rollout as this pass found it, as Argo hands it to its recorder
+        # (notification templates read ``status.currentStepIndex`` before the step advanced)
         for event in transitions:
             await self.emit(current, event)
         return outcome
