@@ -11,6 +11,7 @@ import yaml
 from rollouts.controller import apicalls
 from rollouts.controller.elector import lease_request
 from rollouts.planner import (
+    DeleteAnalysisRun,
     DeleteExperiment,
     DeleteReplicaSet,
     EvictPod,
@@ -36,6 +37,7 @@ REQUESTS = [
     apicalls.patch_rollout_status("ns", "web", {}, "1"),
     apicalls.set_service_selector("ns", SetServiceSelector("svc", "a")),
     apicalls.terminate_analysis_run("ns", TerminateAnalysisRun("run")),
+    apicalls.delete_analysis_run("ns", DeleteAnalysisRun("run")),
     apicalls.create_experiment("ns", {"metadata": {"name": "exp"}}),
     apicalls.get_experiment("ns", "exp"),
     apicalls.terminate_experiment("ns", TerminateExperiment("exp")),
@@ -104,6 +106,14 @@ WORKFLOW_CONTROLLER_REQUESTS = [
     ("get", "workflowtemplates"),
     ("get", "clusterworkflowtemplates"),
 ]
+# The CronWorkflow controller (analysis/workflows/cron_controller.py): its status, the WorkflowRuns
+# it starts, terminates (Replace) and prunes (history limits).
+CRON_CONTROLLER_REQUESTS = [
+    ("patch", "cronworkflows"),
+    ("create", "workflowruns"),
+    ("patch", "workflowruns"),
+    ("delete", "workflowruns"),
+]
 # Notifications (rollouts/notifications/notifier.py): the settings ConfigMap and Secret.
 NOTIFICATION_REQUESTS = [("get", "configmaps"), ("get", "secrets")]
 # What the traffic routers send (traffic/apply.py: GET, POST for created objects, PATCH), as (verb, resource).
@@ -134,6 +144,7 @@ WATCHED = [
     "services",
     "deployments",
     "workflowruns",
+    "cronworkflows",
     "pods",
     *ROUTING_KINDS,
 ]
@@ -168,7 +179,11 @@ def test_every_request_the_controller_sends_is_allowed(request_: apicalls.Reques
 
 @pytest.mark.parametrize(
     ("verb", "resource"),
-    ANALYSIS_REQUESTS + EXPERIMENT_REQUESTS + WORKFLOW_CONTROLLER_REQUESTS + NOTIFICATION_REQUESTS,
+    ANALYSIS_REQUESTS
+    + EXPERIMENT_REQUESTS
+    + WORKFLOW_CONTROLLER_REQUESTS
+    + CRON_CONTROLLER_REQUESTS
+    + NOTIFICATION_REQUESTS,
 )
 def test_the_controllers_in_the_process_are_allowed_what_they_send(verb: str, resource: str) -> None:
     assert allowed(resource, verb), f"{verb} {resource}"
