@@ -3,7 +3,10 @@
 `Controller` owns the pieces a run needs — API client, applier, metrics, the loops and the index
 adapter — so a test can start a controller in its own event loop, read its metrics and stop it,
 and ``rollouts controller`` starts exactly the same thing. Credentials are loaded once and shared
-by kopf's watches (its login handler) and our writes.
+by kopf's watches (its login handler) and our writes. One operator hosts every controller: the
+Rollouts', the AnalysisRuns' (`analysis.controller`), the Experiments' (`rollouts.experiments`) and
+the WorkflowRuns'/CronWorkflows' (`analysis.workflows`); every Rollout Event also feeds the
+notifier, and with leader election the operator starts only once this process leads.
 """
 
 from __future__ import annotations
