@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from rollouts.plugin.errors import PluginError
 
@@ -73,5 +75,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def run() -> NoReturn:
+    """The executable's entry point: `main`, then exit with its code.
+
+    After Ctrl-C the process leaves at once (``os._exit``) instead of running the interpreter's
+    finalizers: the interrupt can land inside the API client's connection pool while it holds a
+    lock, and the client's ``__del__`` would then wait on that lock forever (seen once in CI as a
+    watch that never exited after Ctrl-C).
+    """
+    code = main()
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
