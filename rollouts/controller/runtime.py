@@ -109,11 +109,12 @@ class Controller:
             clock=self.clock,
             resync_seconds=self.config.resync_seconds,
         )
+        resource_client = k8s_client.ApiClient(self.configuration)  # for workflow resource steps
         register_workflows(
             registry,
             KubeApiCaller(client),
             clock=self.clock,
-            resource_client=k8s_client.ApiClient(self.configuration),  # for resource steps
+            resource_client=resource_client,
             enabled=self.config.workflow_controller,
         )
         register_cron_workflows(
@@ -153,6 +154,7 @@ class Controller:
         finally:
             if self.notifier is not None:
                 await self.notifier.close()
+            resource_client.close()  # type: ignore[no-untyped-call]  # its thread pool, if resource steps made one
             await client.close()
 
 
