@@ -342,6 +342,32 @@ def test_job_termination_message(api_client: Any, namespace: str, pods: Pods) ->
     assert pod.status.phase == "Succeeded"
 
 
+def test_denied_image_of_a_job_pod_never_runs(
+    devcluster: DevCluster, api_client: Any, namespace: str, pods: Pods
+) -> None:
+    # As for long-running pods, an image matching the deny pattern never pulls, so the command of
+    # a run-to-completion pod never runs: Argo's job provider reads these waiting reasons.
+    manifest = job("denied", "sh", "-c", "echo ran")
+    manifest.spec.template.spec.containers[0].image = "registry.example/denied/app:1"
+    client.BatchV1Api(api_client).create_namespaced_job(namespace, manifest)
+    reasons: set[str] = set()
+
+    def seen_both(found: list[client.V1Pod]) -> bool:
+        if found and (reason := waiting_reason(found[0])):
+            reasons.add(reason)
+        return {"ErrImagePull", "ImagePullBackOff"} <= reasons
+
+    [pod] = until("ErrImagePull then ImagePullBackOff", lambda: pods.labelled("job-name=denied"), seen_both)
+    assert pod.status.phase == "Pending"
+    assert not is_ready(pod)
+    waiting = pod.status.container_statuses[0].state.waiting
+    assert "registry.example/denied/app:1" in waiting.message
+    assert pod.status.container_statuses[0].container_id is None
+    pod_dir = state_dir(devcluster) / f"{namespace}_{pod.metadata.name}_{pod.metadata.uid}"
+    assert not (pod_dir / "main.log").exists(), "the command must never have been started"
+    assert job_condition(api_client, namespace, "denied") is None
+
+
 def test_each_pod_has_its_own_tmp(pods: Pods) -> None:
     names = ("left", "right")
     for name in names:  # both write /tmp/out, wait for the other to have written, read back

@@ -180,21 +180,33 @@ func (in podInput) runContainers(start time.Time, stopping bool, plan *podPlan) 
 			inits = append(inits, st)
 			continue
 		}
-		st, next, act := proc.status(c, prev, in.runs[c.Name], initsDone && !stopping)
-		plan.wakeAt(next)
-		plan.do(act)
+		st := in.runContainer(proc, sim, c, prev, initsDone, stopping, plan)
 		inits = append(inits, st)
 		initsDone = initsDone && st.State.Terminated != nil && st.State.Terminated.ExitCode == 0
 	}
 	for i := range pod.Spec.Containers {
 		c := &pod.Spec.Containers[i]
 		prev := findStatus(pod.Status.ContainerStatuses, c.Name)
-		st, next, act := proc.status(c, prev, in.runs[c.Name], initsDone && !stopping)
-		plan.wakeAt(next)
-		plan.do(act)
-		mains = append(mains, st)
+		mains = append(mains, in.runContainer(proc, sim, c, prev, initsDone, stopping, plan))
 	}
 	return inits, mains
+}
+
+// runContainer is the status of one really-run container whose turn has come (initsDone) or not.
+// An image matching the deny pattern never pulls, so its command never runs: the container waits
+// in ErrImagePull / ImagePullBackOff as a simulated one does, and the pod stays Pending.
+func (in podInput) runContainer(proc processes, sim simulation, c *corev1.Container, prev *corev1.ContainerStatus,
+	initsDone, stopping bool, plan *podPlan,
+) corev1.ContainerStatus {
+	if initsDone && in.host.imageDenied(c.Image) {
+		st, next := sim.pullFailing(sim.base(c, prev), c)
+		plan.wakeAt(next)
+		return st
+	}
+	st, next, act := proc.status(c, prev, in.runs[c.Name], initsDone && !stopping)
+	plan.wakeAt(next)
+	plan.do(act)
+	return st
 }
 
 // stopContainers advances the stop of every running container and reports whether all have

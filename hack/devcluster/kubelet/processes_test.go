@@ -294,3 +294,62 @@ func TestFinishedPodsKillStragglersBeforeDeletion(t *testing.T) {
 		t.Fatalf("then the pod is deleted: %+v", p)
 	}
 }
+
+func TestDeniedImageOfAJobPodNeverRuns(t *testing.T) {
+	denied := func(image string) bool { return strings.HasPrefix(image, "denied/") }
+	for _, policy := range []corev1.RestartPolicy{corev1.RestartPolicyNever, corev1.RestartPolicyOnFailure} {
+		main := jobContainer("main", "sh", "-c", "touch /tmp/ran")
+		main.Image = "denied/app:1"
+		pod := jobPod(policy, main)
+		input := podInput{pod: pod, hostIP: "127.0.1.1", podIP: "10.244.0.3", host: noHost(), backoff: testBackoff}
+		input.host.imageDenied = denied
+		for _, w := range []struct {
+			at     float64
+			reason string
+		}{{0, reasonErrImagePull}, {2, reasonImagePullBackOff}, {10, reasonErrImagePull}, {12.5, reasonImagePullBackOff}} {
+			input.now = at(w.at)
+			p := planPod(input)
+			cs := p.status.ContainerStatuses[0]
+			if len(p.actions) != 0 {
+				t.Fatalf("%s at %gs: a denied image's command must not start: %+v", policy, w.at, p.actions)
+			}
+			if cs.State.Waiting == nil || cs.State.Waiting.Reason != w.reason || cs.ContainerID != "" {
+				t.Fatalf("%s at %gs: state %+v, want waiting %s without a container", policy, w.at, cs.State, w.reason)
+			}
+			if p.status.Phase != corev1.PodPending || p.next.IsZero() {
+				t.Fatalf("%s at %gs: want Pending with a next pull: %s next=%s", policy, w.at, p.status.Phase, p.next)
+			}
+			input.pod = apply(pod, p)
+		}
+	}
+
+	// A denied init container blocks the containers after it; a denied main container does not
+	// keep the pod's other containers from running.
+	init := jobContainer("fetch", "true")
+	init.Image = "denied/fetch"
+	blocked := jobPod(corev1.RestartPolicyNever, jobContainer("main", "true"))
+	blocked.Spec.InitContainers = []corev1.Container{init}
+	input := podInput{pod: blocked, now: at(0), hostIP: "127.0.1.1", podIP: "10.244.0.3", host: noHost(), backoff: testBackoff}
+	input.host.imageDenied = denied
+	p := planPod(input)
+	if len(p.actions) != 0 || p.status.InitContainerStatuses[0].State.Waiting.Reason != reasonErrImagePull ||
+		p.status.ContainerStatuses[0].State.Waiting.Reason != reasonPodInitializing {
+		t.Fatalf("denied init container: %+v %+v", p.actions, p.status)
+	}
+	deniedMain := jobContainer("main", "true")
+	deniedMain.Image = "denied/app"
+	mixed := jobPod(corev1.RestartPolicyNever, deniedMain, jobContainer("helper", "true"))
+	input.pod = mixed
+	p = planPod(input)
+	if got := startsOf(p); len(got) != 1 || got[0] != "helper" || p.status.Phase != corev1.PodPending {
+		t.Fatalf("only the pullable container starts, the pod stays Pending: %v %s", got, p.status.Phase)
+	}
+
+	// Deleting or timing out such a pod needs no process to stop.
+	input.pod = jobPod(corev1.RestartPolicyNever, deniedMain)
+	input.pod = deleting(apply(input.pod, planPod(input)), at(5), 30)
+	input.now = at(5)
+	if p := planPod(input); !p.finalize || len(p.actions) != 0 {
+		t.Fatalf("a deleted pod whose image never pulled is removed at once: %+v", p)
+	}
+}
