@@ -12,16 +12,13 @@ equals the computed pod-template hash", and a new RS gets "template =
 label is added, with nothing stripped -- plus ``status.collisionCount`` when
 set. Callers with a ``workloadRef`` pass the referenced template.
 
-One deliberate departure from the current k8s.io/apimachinery: since 1.33
-(kubernetes/kubernetes#130989) ``ObjectMeta.creationTimestamp`` carries
-``omitzero``, so Go no longer writes ``"creationTimestamp":null``. Argo
-Rollouts pins the hash its releases up to 1.8 produced (its utils/hash test
-expects ``7bb4fbc896`` for the "red" template), i.e. the bytes *with* the
-null. We hash those legacy bytes: the table's omitzero on that field is
-dropped, which puts the null back in its declared position in every
-ObjectMeta of the template (the pod's and any ephemeral volume claim
-template's), exactly as k8s.io/api v0.29 encodes it. Existing ReplicaSets are
-therefore adopted, not recreated.
+Which bytes: Argo Rollouts v1.10 hashes plain ``encoding/json`` output of the k8s.io/api v0.34
+types it pins (``hack/gojson`` generates the table from exactly those), where
+``ObjectMeta.creationTimestamp`` carries ``omitzero`` (kubernetes/kubernetes#130989), so a zero
+timestamp is not written. Releases up to 1.8 (and this controller before it followed v1.10) built
+with older apimachinery and hashed ``"creationTimestamp":null`` in its declared position in every
+ObjectMeta of the template: ``legacy_pod_template_hash`` reproduces that, so ReplicaSets they made
+are found and adopted without new pods (§3.2's second lookup).
 """
 
 from __future__ import annotations
@@ -52,7 +49,12 @@ def safe_encode(text: str) -> str:
 
 @cache
 def _pod_template_table() -> TypeTable:
-    return load_table("gojson_podtemplatespec.json").without_omitzero(_OBJECT_META, "creationTimestamp")
+    return load_table("gojson_podtemplatespec.json")
+
+
+@cache
+def _legacy_pod_template_table() -> TypeTable:
+    return _pod_template_table().without_omitzero(_OBJECT_META, "creationTimestamp")
 
 
 @cache
@@ -61,21 +63,32 @@ def _steps_table() -> TypeTable:
 
 
 def pod_template_json(template: Mapping[str, object]) -> bytes:
-    """The bytes Argo Rollouts hashes for ``spec.template`` (legacy creationTimestamp form)."""
+    """The bytes Argo Rollouts v1.10 hashes for ``spec.template``."""
     return marshal(template, _pod_template_table())
 
 
-def pod_template_hash(template: Mapping[str, object], collision_count: int | None) -> str:
-    """The ``rollouts-pod-template-hash`` of a pod template.
+def legacy_pod_template_json(template: Mapping[str, object]) -> bytes:
+    """The bytes Argo Rollouts up to 1.8 hashed (``"creationTimestamp":null`` kept)."""
+    return marshal(template, _legacy_pod_template_table())
 
-    With a collision count, eight more bytes are hashed: the count as a
-    little-endian uint32 (negative counts wrap, as Go's conversion does) and
-    four zero bytes.
-    """
-    value = fnv1a_32(pod_template_json(template))
+
+def _template_hash(encoded: bytes, collision_count: int | None) -> str:
+    """FNV-1a of the bytes; with a collision count, eight more bytes are hashed: the count as a
+    little-endian uint32 (negative counts wrap, as Go's conversion does) and four zero bytes."""
+    value = fnv1a_32(encoded)
     if collision_count is not None:
         value = fnv1a_32((collision_count & 0xFFFFFFFF).to_bytes(4, "little") + bytes(4), value)
     return safe_encode(str(value))
+
+
+def pod_template_hash(template: Mapping[str, object], collision_count: int | None) -> str:
+    """The ``rollouts-pod-template-hash`` of a pod template, as Argo Rollouts v1.10 computes it."""
+    return _template_hash(pod_template_json(template), collision_count)
+
+
+def legacy_pod_template_hash(template: Mapping[str, object], collision_count: int | None) -> str:
+    """The hash releases up to 1.8 gave the same template: how their ReplicaSets are recognised."""
+    return _template_hash(legacy_pod_template_json(template), collision_count)
 
 
 def steps_json(steps: Sequence[Mapping[str, object]] | None) -> bytes:

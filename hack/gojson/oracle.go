@@ -6,7 +6,7 @@ package main
 //	{"op":"duration","arg":"1h30m"}        time.ParseDuration -> {"ns":...} or {"error":...}
 //	{"op":"durationString","arg":5400e9}   time.Duration(arg).String()
 //	{"op":"quantity","arg":<any JSON>}     resource.Quantity JSON round trip
-//	{"op":"podtemplate","arg":<JSON>}      decode + encode (Go and Argo's legacy form)
+//	{"op":"podtemplate","arg":<JSON>}      decode + encode (Go, i.e. Argo v1.10, and the <= 1.8 legacy form)
 //	{"op":"steps","arg":<JSON>}            decode + encode []CanaryStep
 //
 // The last three first pass arg through the API server's untyped round trip
@@ -92,11 +92,11 @@ func ask(q question) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		argoJSON, err := argoTemplateJSON(&tmpl)
+		legacyJSON, err := legacyTemplateJSON(&tmpl)
 		if err != nil {
 			return nil, err
 		}
-		return map[string]string{"goJSON": string(goJSON), "argoJSON": string(argoJSON)}, nil
+		return map[string]string{"goJSON": string(goJSON), "legacyJSON": string(legacyJSON)}, nil
 	case "steps":
 		var steps []argo.CanaryStep
 		if err := kjson.UnmarshalCaseSensitivePreserveInts(q.Arg, &steps); err != nil {

@@ -34,12 +34,15 @@ import (
 	"github.com/rollouts/rollouts/hack/gojson/argo"
 )
 
+// A pod template vector: GoJSON is what Argo Rollouts v1.10 hashes (plain encoding/json
+// with the k8s.io/api version it pins); LegacyJSON what releases up to 1.8 hashed.
 type podVector struct {
-	Name     string            `json:"name"`
-	Input    json.RawMessage   `json:"input"`
-	GoJSON   string            `json:"goJSON"`
-	ArgoJSON string            `json:"argoJSON"`
-	Hashes   map[string]string `json:"hashes"`
+	Name         string            `json:"name"`
+	Input        json.RawMessage   `json:"input"`
+	GoJSON       string            `json:"goJSON"`
+	LegacyJSON   string            `json:"legacyJSON"`
+	Hashes       map[string]string `json:"hashes"`
+	LegacyHashes map[string]string `json:"legacyHashes"`
 }
 
 type stepVector struct {
@@ -70,8 +73,8 @@ type stepVectorFile struct {
 // Known upstream values, checked on every run so a wrong legacy rule or
 // step mirror cannot produce a self-consistent but wrong vector file.
 var (
-	// Argo Rollouts' utils/hash test pins this value for its "red" template
-	// as produced by controllers <= 1.8.x and kept stable since.
+	// Argo Rollouts' utils/hash test pinned this value for its "red" template
+	// as produced by controllers <= 1.8.x (the legacy form below).
 	upstreamRedTemplate = corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"name": "red"}},
 		Spec: corev1.PodSpec{
@@ -104,11 +107,12 @@ func hashBytes(b []byte, collisionCount *int32) string {
 	return rand.SafeEncodeString(fmt.Sprint(h.Sum32()))
 }
 
-// Argo Rollouts hashes the bytes encoding/json produced before apimachinery
-// added omitzero to ObjectMeta.CreationTimestamp: a zero timestamp is written
-// as null, in its field position, in every ObjectMeta of the template (the
-// pod's and any ephemeral volume claim template's). Its hash test pins the
-// value older releases produced. legacyType rebuilds a type with that one tag
+// Argo Rollouts up to 1.8 hashed the bytes encoding/json produced before
+// apimachinery added omitzero to ObjectMeta.CreationTimestamp: a zero timestamp
+// is written as null, in its field position, in every ObjectMeta of the
+// template (the pod's and any ephemeral volume claim template's). v1.10 builds
+// with k8s.io/api v0.34, where the null is gone; ReplicaSets made by the older
+// releases are still found by this legacy hash. legacyType rebuilds a type with that one tag
 // reverted (reflect.StructOf), so the legacy bytes still come from
 // encoding/json rather than from editing JSON text.
 var (
@@ -214,13 +218,13 @@ func toLegacy(src reflect.Value, dst reflect.Type) reflect.Value {
 	panic(fmt.Sprintf("cannot convert %s to %s", src.Type(), dst))
 }
 
-func argoTemplateJSON(t *corev1.PodTemplateSpec) ([]byte, error) {
+func legacyTemplateJSON(t *corev1.PodTemplateSpec) ([]byte, error) {
 	v := reflect.ValueOf(*t)
 	return json.Marshal(toLegacy(v, legacyType(v.Type())).Interface())
 }
 
 func checkUpstreamVectors() error {
-	b, err := argoTemplateJSON(&upstreamRedTemplate)
+	b, err := legacyTemplateJSON(&upstreamRedTemplate)
 	if err != nil {
 		return err
 	}
@@ -293,13 +297,17 @@ func podVectors(dir string) (podVectorFile, error) {
 		if err != nil {
 			return out, err
 		}
-		argoJSON, err := argoTemplateJSON(&tmpl)
+		legacyJSON, err := legacyTemplateJSON(&tmpl)
 		if err != nil {
 			return out, err
 		}
-		v := podVector{Name: sampleName(path), Input: input, GoJSON: string(goJSON), ArgoJSON: string(argoJSON), Hashes: map[string]string{}}
+		v := podVector{
+			Name: sampleName(path), Input: input, GoJSON: string(goJSON), LegacyJSON: string(legacyJSON),
+			Hashes: map[string]string{}, LegacyHashes: map[string]string{},
+		}
 		for label, count := range counts {
-			v.Hashes[label] = hashBytes(argoJSON, count)
+			v.Hashes[label] = hashBytes(goJSON, count)
+			v.LegacyHashes[label] = hashBytes(legacyJSON, count)
 		}
 		out.Vectors = append(out.Vectors, v)
 	}

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rollouts.controller.templates import ephemeral_metadata, template_digest
-from rollouts.hashes import pod_template_hash, step_hash
+from rollouts.hashes import legacy_pod_template_hash, pod_template_hash, step_hash
 from rollouts.planner.inputs import (
     NEVER,
     POD_HASH_LABEL,
@@ -300,12 +300,27 @@ def desired_hashes(ro: RolloutView) -> tuple[str, str]:
     return pod_hash, steps_hash
 
 
-def _find_new_rs_by_template(
+def _find_new_rs_by_fallbacks(
     ro: RolloutView, replica_sets: Sequence[ReplicaSetRecord], desired_hash: str
 ) -> str:
-    """§3.2 fallback (3): no RS has the computed hash — the oldest one with an equal template."""
+    """§3.2's fallbacks when no RS has the computed hash: the hash releases up to 1.8 computed
+    (their ReplicaSets are adopted, not recreated), else the oldest RS with an equal template."""
     if any(record.view.pod_hash == desired_hash for record in replica_sets):
         return ""
+    live = [record for record in replica_sets if not record.view.deleting]
+    if live:
+        collision = ro.status.get("collisionCount")
+        count = as_int(collision, 0) if collision is not None else None
+        try:
+            legacy = legacy_pod_template_hash(as_mapping(ro.spec.get("template")), count)
+        except ValueError:  # not a Go PodTemplateSpec: the computed hash failed the same way
+            legacy = ""
+        by_legacy = sorted(
+            (record for record in live if legacy and record.view.pod_hash == legacy),
+            key=lambda record: (record.view.created_at, record.name),
+        )
+        if by_legacy:
+            return by_legacy[0].name
     digest = template_digest(as_mapping(ro.spec.get("template")))
     candidates = sorted(
         (record for record in replica_sets if record.template_digest == digest and not record.view.deleting),
@@ -332,7 +347,7 @@ def observe(
         replica_sets=tuple(record.view for record in owned),
         desired_pod_hash=pod_hash,
         step_hash=steps_hash,
-        new_rs_name=_find_new_rs_by_template(ro, owned, pod_hash) if pod_hash else "",
+        new_rs_name=_find_new_rs_by_fallbacks(ro, owned, pod_hash) if pod_hash else "",
         services={name: services[name].view for name in referenced_services(ro) if name in services},
         analysis_runs={r.name: r.run_view() for r in runs if r.owner_uid == ro.uid},
         experiments={e.name: e.experiment_view() for e in experiments if e.owner_uid == ro.uid},

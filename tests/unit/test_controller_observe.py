@@ -23,7 +23,7 @@ from rollouts.controller.observe import (
     replica_set_index_key,
     with_workload,
 )
-from rollouts.hashes import pod_template_hash, step_hash
+from rollouts.hashes import legacy_pod_template_hash, pod_template_hash, step_hash
 from rollouts.planner import plan_rollout
 from rollouts.planner.inputs import RolloutView
 from rollouts.planner.validation import first_error
@@ -125,6 +125,25 @@ def test_new_rs_is_found_by_template_when_no_hash_matches() -> None:
     exact_hash = pod_template_hash(TEMPLATE, None)
     exact = project_replica_set(replica_set(f"web-{exact_hash}", exact_hash))
     assert observe(rollout(), replica_sets=[foreign, exact], services={}).new_rs_name == ""
+
+
+def test_a_replica_set_hashed_the_legacy_way_is_new_rs_even_with_another_template() -> None:
+    # Made by Argo <= 1.8 (or by us before we followed v1.10): its label is the legacy hash of this
+    # template. Found by that hash first, even when an older RS has an equal template, and even
+    # when its own template was since edited (the label decides, as Argo's second lookup).
+    legacy = legacy_pod_template_hash(TEMPLATE, None)
+    assert legacy != pod_template_hash(TEMPLATE, None)
+    equal_older = project_replica_set(replica_set("web-foreign", "foreign"))
+    labelled = replica_set(f"web-{legacy}", legacy)
+    labelled["metadata"]["creationTimestamp"] = "2024-06-01T12:00:00Z"
+    labelled["spec"]["template"]["metadata"]["annotations"] = {"edited": "by hand"}
+    observed = observe(rollout(), replica_sets=[equal_older, project_replica_set(labelled)], services={})
+    assert observed.new_rs_name == f"web-{legacy}"
+    colliding = rollout()
+    colliding["status"] = {"collisionCount": 3}
+    counted = legacy_pod_template_hash(TEMPLATE, 3)
+    found = observe(colliding, replica_sets=[project_replica_set(replica_set("web-c", counted))], services={})
+    assert found.new_rs_name == "web-c"
 
 
 def test_a_different_template_is_not_taken_for_new_rs() -> None:

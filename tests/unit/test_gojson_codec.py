@@ -292,7 +292,8 @@ def test_tables_the_encoder_cannot_replay_are_rejected(
 
 def test_committed_tables() -> None:
     pods = load_table("gojson_podtemplatespec.json")
-    assert pods.modules == {"k8s.io/api": "v0.36.3", "k8s.io/apimachinery": "v0.36.3"}
+    # The versions Argo Rollouts v1.10.1 pins: its hash is Go's encoding of exactly these types.
+    assert pods.modules == {"k8s.io/api": "v0.34.5", "k8s.io/apimachinery": "v0.34.5"}
     assert pods.root.struct == "k8s.io/api/core/v1.PodTemplateSpec"
     meta = [f.json_name for f in pods.structs["k8s.io/api/core/v1.PodTemplateSpec"]]
     assert meta == ["metadata", "spec"]

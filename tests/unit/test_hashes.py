@@ -2,7 +2,8 @@
 
 The vector files hold, for each sample under tests/unit/data, the JSON a client
 reads from the API server, the exact bytes Go's encoding/json produces after
-decoding it into the real types, Argo's hash input and the hashes. Python must
+decoding it into the real types (what Argo Rollouts v1.10 hashes), the legacy
+bytes releases up to 1.8 hashed, and both sets of hashes. Python must
 reproduce every byte.
 """
 
@@ -21,6 +22,8 @@ import pytest
 from rollouts.gojson import GoJSONError, load_table, marshal
 from rollouts.hashes import (
     fnv1a_32,
+    legacy_pod_template_hash,
+    legacy_pod_template_json,
     pod_template_hash,
     pod_template_json,
     safe_encode,
@@ -53,14 +56,16 @@ def test_vector_files_cover_every_sample() -> None:
 def test_pod_template_bytes_match_go(vector: dict[str, Any]) -> None:
     table = load_table("gojson_podtemplatespec.json")
     assert marshal(vector["input"], table).decode() == vector["goJSON"]
-    assert pod_template_json(vector["input"]).decode() == vector["argoJSON"]
+    assert pod_template_json(vector["input"]).decode() == vector["goJSON"]
+    assert legacy_pod_template_json(vector["input"]).decode() == vector["legacyJSON"]
 
 
 @pytest.mark.parametrize("vector", POD_VECTORS["vectors"], ids=_ids(POD_VECTORS["vectors"]))
 def test_pod_template_hashes_match_go(vector: dict[str, Any]) -> None:
-    assert set(vector["hashes"]) == set(COLLISION_COUNTS)
+    assert set(vector["hashes"]) == set(vector["legacyHashes"]) == set(COLLISION_COUNTS)
     for label, count in COLLISION_COUNTS.items():
         assert pod_template_hash(vector["input"], count) == vector["hashes"][label], label
+        assert legacy_pod_template_hash(vector["input"], count) == vector["legacyHashes"][label], label
 
 
 @pytest.mark.parametrize("vector", POD_VECTORS["invalid"], ids=_ids(POD_VECTORS["invalid"]))
@@ -89,9 +94,10 @@ def test_reference_step_hash_vectors() -> None:
     assert step_hash([]) != step_hash(None)  # "[]" versus "null"
 
 
-def test_upstream_pinned_pod_template_hash() -> None:
-    # Argo Rollouts' utils/hash test pins 7bb4fbc896 for this template: the value
+def test_upstream_pinned_legacy_pod_template_hash() -> None:
+    # Argo Rollouts' utils/hash test pinned 7bb4fbc896 for this template: the value
     # controllers up to 1.8 produced, with "creationTimestamp":null in the bytes.
+    # v1.10 no longer writes the null, so its hash of the same template differs.
     red = {
         "metadata": {"labels": {"name": "red"}},
         "spec": {
@@ -108,9 +114,11 @@ def test_upstream_pinned_pod_template_hash() -> None:
             "securityContext": {},
         },
     }
-    assert pod_template_json(red).startswith(b'{"metadata":{"creationTimestamp":null,"labels"')
-    assert pod_template_hash(red, None) == "7bb4fbc896"
-    assert pod_template_hash(red, 1) != "7bb4fbc896"
+    assert legacy_pod_template_json(red).startswith(b'{"metadata":{"creationTimestamp":null,"labels"')
+    assert legacy_pod_template_hash(red, None) == "7bb4fbc896"
+    assert legacy_pod_template_hash(red, 1) != "7bb4fbc896"
+    assert pod_template_json(red).startswith(b'{"metadata":{"labels"')
+    assert pod_template_hash(red, None) != "7bb4fbc896"
 
 
 def test_hash_ignores_key_order_and_accepts_read_only_mappings() -> None:
