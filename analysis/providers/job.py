@@ -39,8 +39,10 @@ __all__ = [
     "RunIdentity",
     "job_manifest",
     "job_name",
+    "job_pod_selector",
     "job_verdict",
     "jobs_to_collect",
+    "metric_job_name",
     "next_check_at",
     "pod_image_problem",
 ]
@@ -51,6 +53,9 @@ RUN_NAMESPACE_ANNOTATION: Final = "analysisrun.argoproj.io/namespace"
 METRIC_NAME_ANNOTATION: Final = "analysisrun.argoproj.io/metric-name"
 JOB_NAME_KEY: Final = "job-name"
 JOB_NAMESPACE_KEY: Final = "job-namespace"
+# The Job controller copies a Job's name into its pods' `job-name` and
+# `batch.kubernetes.io/job-name` labels, whose values may not exceed 63 characters.
+JOB_NAME_LIMIT: Final = 63
 IMAGE_PROBLEMS: Final = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName"})
 FIRST_CHECK: Final = timedelta(seconds=1)
 JOBS_PATH: Final = "/apis/batch/v1/namespaces/{namespace}/jobs"
@@ -65,10 +70,28 @@ class RunIdentity:
     uid: str
 
 
+def metric_job_name(run_uid: str, metric_name: str, number: int) -> str:
+    """Upstream's ``<runUID>.<metric>.<n>``, the metric part cut so the name fits 63 bytes.
+
+    As upstream, only the metric part is shortened, by exactly as many bytes as the whole is
+    over the limit, lengths counting UTF-8 bytes. A cut through a multi-byte character drops
+    that character (upstream keeps its stray bytes); such a name is refused by the API server
+    either way, object names being ``[a-z0-9.-]``. Upstream panics if the uid and number alone
+    exceed the limit, which a real (36-character) uid cannot; we keep an empty metric part.
+    """
+    name = f"{run_uid}.{metric_name}.{number}"
+    over = len(name.encode()) - JOB_NAME_LIMIT
+    if over <= 0:
+        return name
+    encoded = metric_name.encode()
+    kept = encoded[: max(len(encoded) - over, 0)].decode(errors="ignore")
+    return f"{run_uid}.{kept}.{number}"
+
+
 def job_name(run: RunIdentity, metric_name: str, result: MetricResult | None) -> str:
-    """Upstream's ``<runUID>.<metric>.<n>``, n counting this run's measurements of the metric."""
+    """The Job of the metric's next measurement, n counting this run's measurements and errors."""
     taken = 0 if result is None else (result.count or 0) + (result.error or 0)
-    return f"{run.uid}.{metric_name}.{taken + 1}"
+    return metric_job_name(run.uid, metric_name, taken + 1)
 
 
 def job_manifest(run: RunIdentity, metric: Metric, name: str, namespace: str) -> dict[str, Any]:
@@ -126,6 +149,33 @@ def job_verdict(job: Mapping[str, Any]) -> tuple[AnalysisPhase, str] | None:
         detail = str(failed.get("message") or failed.get("reason") or "")
         return AnalysisPhase.FAILED, detail
     return None
+
+
+def job_pod_selector(job: Mapping[str, Any]) -> str | None:
+    """The Job's ``spec.selector`` as a label-selector query, which finds its pods as upstream does.
+
+    The API server fills in the generated selector (the controller uid) unless the Job sets
+    ``manualSelector``; then it is the user's, which may carry match expressions. None when the
+    Job has no selector, which selects no pods (an empty query would select every pod).
+    """
+    selector = (job.get("spec") or {}).get("selector")
+    if selector is None:
+        return None
+    terms = [f"{key}={value}" for key, value in (selector.get("matchLabels") or {}).items()]
+    for expression in selector.get("matchExpressions") or []:
+        key, operator = expression.get("key", ""), expression.get("operator", "")
+        values = ",".join(expression.get("values") or [])
+        if operator == "In":
+            terms.append(f"{key} in ({values})")
+        elif operator == "NotIn":
+            terms.append(f"{key} notin ({values})")
+        elif operator == "Exists":
+            terms.append(key)
+        elif operator == "DoesNotExist":
+            terms.append(f"!{key}")
+        else:
+            raise ValueError(f"unknown label selector operator {operator!r}")
+    return ",".join(terms)
 
 
 def pod_image_problem(pods: Sequence[Mapping[str, Any]]) -> str | None:
@@ -219,16 +269,15 @@ class JobProvider:
         try:
             job = await self.api.call("GET", f"{self._jobs(namespace)}/{name}")
             verdict = job_verdict(job)
-            if verdict is None:
+            selector = job_pod_selector(job)
+            if verdict is None and selector is not None:
                 pods = await self.api.call(
-                    "GET",
-                    f"/api/v1/namespaces/{namespace}/pods",
-                    params={"labelSelector": f"job-name={name}"},
+                    "GET", f"/api/v1/namespaces/{namespace}/pods", params={"labelSelector": selector}
                 )
                 problem = pod_image_problem(pods.get("items") or [])
                 if problem is not None:
                     verdict = AnalysisPhase.INCONCLUSIVE, problem
-        except ApiCallError as error:
+        except (ApiCallError, ValueError) as error:
             return finish_measurement(measurement, AnalysisPhase.ERROR, f"job {name}: {error}", now)
         if verdict is None:
             started = parse_time(measurement.started_at) or now

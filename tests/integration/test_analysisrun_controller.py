@@ -253,6 +253,44 @@ def test_a_job_metric_follows_the_exit_code(
     assert job.metadata.owner_references[0].name == name
 
 
+def test_a_long_metric_name_is_cut_to_fit_the_job_name(
+    controller: ControllerProcess, cluster: Cluster, api_client: Any
+) -> None:
+    metric_name = "error-rate-of-the-canary-compared-with-the-stable-revision-x"  # 60 characters
+    create_run(cluster, "long-metric", [job_metric(metric_name, 0)])
+    status = completed(cluster, "long-metric")
+    assert status["phase"] == "Successful", status
+    uid = run(cluster, "long-metric")["metadata"]["uid"]
+    # upstream's name: the metric part cut so the name, copied into the pods' job-name labels, fits 63
+    expected = f"{uid}.error-rate-of-the-canary.1"
+    assert len(expected) == 63
+    measurement = status["metricResults"][0]["measurements"][0]
+    assert measurement["metadata"] == {"job-name": expected, "job-namespace": cluster.namespace}
+    job = client.BatchV1Api(api_client).read_namespaced_job(expected, cluster.namespace)
+    assert job.metadata.annotations["analysisrun.argoproj.io/metric-name"] == metric_name
+    [pod] = (
+        client.CoreV1Api(api_client)
+        .list_namespaced_pod(cluster.namespace, label_selector=f"job-name={expected}")
+        .items
+    )
+    assert pod.metadata.labels["batch.kubernetes.io/job-name"] == expected
+    assert pod.metadata.labels["analysisrun.argoproj.io/uid"] == uid
+
+
+def test_a_job_whose_image_cannot_be_pulled_is_inconclusive(
+    controller: ControllerProcess, cluster: Cluster
+) -> None:
+    metric = job_metric("pull", 0)
+    metric["provider"]["job"]["spec"]["template"]["spec"]["containers"][0]["image"] = "example/denied:1"
+    create_run(cluster, "unpullable", [metric])
+    status = completed(cluster, "unpullable")
+    # upstream: a pod stuck on a pull is a terminal problem, the measurement Inconclusive
+    assert status["phase"] == "Inconclusive", status
+    measurement = status["metricResults"][0]["measurements"][0]
+    assert measurement["phase"] == "Inconclusive"
+    assert "ErrImagePull" in measurement["message"] or "ImagePullBackOff" in measurement["message"]
+
+
 def test_a_restarted_controller_neither_skips_nor_repeats_measurements(
     controller: ControllerProcess, cluster: Cluster, prometheus: PrometheusServer
 ) -> None:

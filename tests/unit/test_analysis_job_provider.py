@@ -14,8 +14,10 @@ from analysis.providers.job import (
     RunIdentity,
     job_manifest,
     job_name,
+    job_pod_selector,
     job_verdict,
     jobs_to_collect,
+    metric_job_name,
     next_check_at,
     pod_image_problem,
 )
@@ -51,6 +53,81 @@ def test_job_names_count_measurements_including_errors() -> None:
     assert job_name(RUN, "smoke", None) == "0f6c-uid.smoke.1"
     result = MetricResult(name="smoke", phase="Running", count=2, error=1)
     assert job_name(RUN, "smoke", result) == "0f6c-uid.smoke.4"
+
+
+UID = "6f1e9c3a-2b7d-4c5e-9a8b-1d2e3f405162"  # 36 characters, as the API server assigns
+LONG_METRIC = "error-rate-of-the-canary-compared-with-the-stable-revision-x"  # 60 characters
+
+
+@pytest.mark.parametrize(
+    ("metric", "number", "expected"),
+    [
+        ("smoke", 1, f"{UID}.smoke.1"),
+        # 36 + 1 + 24 + 1 + 1 = 63: exactly at the limit, kept whole
+        ("a" * 24, 1, f"{UID}.{'a' * 24}.1"),
+        # one over: the metric loses exactly one character
+        ("a" * 24, 10, f"{UID}.{'a' * 23}.10"),
+        ("b" * 25, 1, f"{UID}.{'b' * 24}.1"),
+        # a 60-character metric keeps its first 24, the number stays whole
+        (LONG_METRIC, 1, f"{UID}.error-rate-of-the-canary.1"),
+        (LONG_METRIC, 123, f"{UID}.error-rate-of-the-cana.123"),
+        # two metrics that share their first 24 characters get the same name (as upstream)
+        ("error-rate-of-the-canaryXlatency", 1, f"{UID}.error-rate-of-the-canary.1"),
+        # lengths are bytes: "é" is two, so "é"*12 is at the limit and one more drops a whole "é"
+        ("é" * 12, 1, f"{UID}.{'é' * 12}.1"),
+        ("é" * 13, 1, f"{UID}.{'é' * 12}.1"),
+        # a cut through a character drops it: 24 bytes of "x" + "é"*12 end in half an "é"
+        ("x" + "é" * 12, 1, f"{UID}.x{'é' * 11}.1"),
+    ],
+)
+def test_job_names_fit_the_label_limit_as_upstream(metric: str, number: int, expected: str) -> None:
+    name = metric_job_name(UID, metric, number)
+    assert name == expected
+    assert len(name.encode()) <= 63
+
+
+def test_a_uid_longer_than_the_limit_keeps_no_metric_part() -> None:
+    assert metric_job_name("u" * 70, "smoke", 1) == f"{'u' * 70}..1"
+
+
+def test_job_name_counts_from_the_result_and_truncates() -> None:
+    run = RunIdentity("r", "ns", UID)
+    long_metric = "m" * 60
+    result = MetricResult(name=long_metric, phase="Running", count=8, error=1)
+    assert job_name(run, long_metric, result) == f"{UID}.{'m' * 23}.10"
+
+
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        (
+            {"matchLabels": {"batch.kubernetes.io/controller-uid": "c1"}},
+            "batch.kubernetes.io/controller-uid=c1",
+        ),
+        (
+            {
+                "matchLabels": {"app": "check"},
+                "matchExpressions": [
+                    {"key": "tier", "operator": "In", "values": ["a", "b"]},
+                    {"key": "env", "operator": "NotIn", "values": ["prod"]},
+                    {"key": "owned", "operator": "Exists"},
+                    {"key": "skip", "operator": "DoesNotExist"},
+                ],
+            },
+            "app=check,tier in (a,b),env notin (prod),owned,!skip",
+        ),
+        ({}, ""),  # an empty selector selects everything, as in Kubernetes
+        (None, None),  # no selector selects nothing
+    ],
+)
+def test_pods_are_found_by_the_jobs_selector(selector: dict[str, Any] | None, expected: str | None) -> None:
+    spec = {} if selector is None else {"selector": selector}
+    assert job_pod_selector({"spec": spec}) == expected
+
+
+def test_an_unknown_selector_operator_is_refused() -> None:
+    with pytest.raises(ValueError, match="Near"):
+        job_pod_selector({"spec": {"selector": {"matchExpressions": [{"key": "k", "operator": "Near"}]}}})
 
 
 def test_manifest_carries_labels_annotations_and_owner() -> None:
