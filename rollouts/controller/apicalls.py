@@ -3,8 +3,9 @@
 Each builder maps one decision to exactly one request: merge patches rather than replaces (so a
 field another manager owns — an HPA's ``replicas``, Argo CD's labels — is never overwritten),
 strategic-merge for Service selectors as Argo does, the ``status`` subresource for the Rollout
-status with a ``resourceVersion`` precondition (a concurrent edit by a user or Argo's plugin
-makes it fail with 409 instead of being overwritten by a plan made from older state). The
+status. Every write to the Rollout itself (status, spec, metadata) carries a ``resourceVersion``
+precondition: a concurrent edit by a user or Argo's plugin (abort, retry, promote, pause) makes
+it fail with 409 instead of being overwritten by a plan made from older state. The
 ``resource`` and ``name`` fields name the object for the request-count metric.
 """
 
@@ -126,9 +127,21 @@ def delete_replica_set(namespace: str, action: DeleteReplicaSet) -> Request:
     return _delete(REPLICA_SETS.format(namespace=namespace), "replicasets", namespace, action.name)
 
 
-def patch_rollout(namespace: str, name: str, action: PatchRollout) -> Request:
+def _guarded(body: Mapping[str, Any], resource_version: str) -> dict[str, Any]:
+    """``body`` with ``metadata.resourceVersion`` set: the API server applies the merge patch and
+    then refuses the result with 409 unless the stored object still has that version."""
+    guarded = dict(body)
+    if resource_version:
+        guarded["metadata"] = {**dict(guarded.get("metadata") or {}), "resourceVersion": resource_version}
+    return guarded
+
+
+def patch_rollout(namespace: str, name: str, action: PatchRollout, resource_version: str = "") -> Request:
+    """A planned spec/metadata write (``spec.replicas`` default, revision annotation), refused
+    (409) like the status write if the Rollout changed since the plan read it."""
     path = f"{ROLLOUTS.format(namespace=namespace)}/{name}"
-    return _patch(path, "rollouts", namespace, name, dict(action.patch), content_type=MERGE_PATCH)
+    body = _guarded(action.patch, resource_version)
+    return _patch(path, "rollouts", namespace, name, body, content_type=MERGE_PATCH)
 
 
 def patch_rollout_status(
@@ -136,9 +149,7 @@ def patch_rollout_status(
 ) -> Request:
     """The one status write of a pass, refused (409) if the Rollout changed since it was read."""
     path = f"{ROLLOUTS.format(namespace=namespace)}/{name}/status"
-    body: dict[str, Any] = {"status": dict(status_patch)}
-    if resource_version:
-        body["metadata"] = {"resourceVersion": resource_version}
+    body = _guarded({"status": dict(status_patch)}, resource_version)
     return _patch(path, "rollouts/status", namespace, name, body, content_type=MERGE_PATCH)
 
 

@@ -10,8 +10,10 @@ Argo's reaction (§3.2):
   ``create_error_plan`` is written instead: a Warning Event and ``Progressing=False``;
 * a child patched or deleted is already **gone** (NotFound) — the cache was stale: stop and look
   again once the watch has caught up;
-* the status patch **conflicts** (409: someone, e.g. Argo's plugin, edited the Rollout since it
-  was read) — re-read it and plan again rather than overwrite their edit;
+* a write to the Rollout — the status patch or a planned spec/metadata patch, both guarded by
+  the ``resourceVersion`` the plan was made from (or our own previous write returned) —
+  **conflicts** (409: someone, e.g. Argo's plugin, edited the Rollout since it was read): re-read
+  it and plan again rather than overwrite their edit;
 * an eviction is refused by a PodDisruptionBudget (429) — leave the pod for the next pass.
 
 Events that report a status transition are posted only after the status patch succeeded (a
@@ -124,9 +126,10 @@ class Outcome:
     unsupported: Unsupported | None = None
 
 
-def _resource_version(deleted: Any) -> str:
-    """The ``resourceVersion`` a DELETE answered with: the tombstone's (see `writeback`)."""
-    return as_str(as_mapping(as_mapping(deleted).get("metadata")).get("resourceVersion"))
+def _resource_version(body: Any) -> str:
+    """An object's ``resourceVersion``: the Rollout's a write is guarded by, or the one a DELETE
+    answered with (the tombstone's, see `writeback`)."""
+    return as_str(as_mapping(as_mapping(body).get("metadata")).get("resourceVersion"))
 
 
 def traffic_intent(action: SetTrafficWeight) -> traffic.Intent:
@@ -232,9 +235,8 @@ class Applier:
                 result = await self._send(apicalls.delete_replica_set(namespace, action), outcome)
                 written.replica_sets.forget_deleted(action.name, _resource_version(result))
             elif isinstance(action, PatchRollout):
-                outcome.rollout = await self._send(
-                    apicalls.patch_rollout(namespace, ro.name, action), outcome
-                )
+                request = apicalls.patch_rollout(namespace, ro.name, action, _resource_version(current))
+                outcome.rollout = await self._send(request, outcome)
             elif isinstance(action, SetServiceSelector):
                 request = apicalls.set_service_selector(namespace, action)
                 written.services.remember(project_service(await self._send(request, outcome)))
@@ -262,6 +264,9 @@ class Applier:
             elif isinstance(action, ScaleWorkload):
                 await self._scale_workload(action, namespace, workload, outcome)
         except ApiError as error:
+            if isinstance(action, PatchRollout) and error.status == CONFLICT:
+                await self._reread_after_conflict(ro, outcome)
+                return False
             if error.status != NOT_FOUND:
                 raise
             if isinstance(
@@ -447,8 +452,9 @@ class Applier:
         current: Mapping[str, Any],
         outcome: Outcome,
     ) -> None:
-        version = as_str(as_mapping(current.get("metadata")).get("resourceVersion"))
-        request = apicalls.patch_rollout_status(ro.namespace, ro.name, status_patch, version)
+        request = apicalls.patch_rollout_status(
+            ro.namespace, ro.name, status_patch, _resource_version(current)
+        )
         try:
             outcome.rollout = await self._send(request, outcome)
             outcome.status_written = True
@@ -456,18 +462,23 @@ class Applier:
             if error.status == NOT_FOUND:
                 outcome.gone = True
             elif error.status == CONFLICT:
-                outcome.replan = True
-                path = f"{apicalls.ROLLOUTS.format(namespace=ro.namespace)}/{ro.name}"
-                try:
-                    outcome.rollout = await self._send(
-                        apicalls.get_object(path, "rollouts", ro.namespace, ro.name), outcome
-                    )
-                except ApiError as reread:
-                    if reread.status != NOT_FOUND:
-                        raise
-                    outcome.gone = True
+                await self._reread_after_conflict(ro, outcome)
             else:
                 raise
+
+    async def _reread_after_conflict(self, ro: RolloutView, outcome: Outcome) -> None:
+        """A Rollout write was refused (409): someone changed it after this pass read it. Read
+        it again and plan from that, so their change (abort, retry, promote, pause) is kept."""
+        outcome.replan = True
+        path = f"{apicalls.ROLLOUTS.format(namespace=ro.namespace)}/{ro.name}"
+        try:
+            outcome.rollout = await self._send(
+                apicalls.get_object(path, "rollouts", ro.namespace, ro.name), outcome
+            )
+        except ApiError as reread:
+            if reread.status != NOT_FOUND:
+                raise
+            outcome.gone = True
 
     async def emit(self, rollout: Mapping[str, Any], event: EmitEvent) -> None:
         """Post a Kubernetes Event; failures are logged, never raised (Events are best effort)."""

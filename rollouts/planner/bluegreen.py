@@ -22,6 +22,7 @@ from rollouts.planner.actions import DeleteReplicaSet, Plan
 from rollouts.planner.context import PassContext
 from rollouts.planner.inputs import (
     POD_HASH_LABEL,
+    AnalysisRunView,
     Observed,
     ReplicaSetView,
     RolloutView,
@@ -37,6 +38,7 @@ from rollouts.planner.replicasets import ensure_new_rs
 from rollouts.planner.restart import reconcile_restart
 from rollouts.planner.runs import (
     create_run,
+    needs_new_run,
     react_to_run,
     reconcile_other_runs,
     recorded_run,
@@ -351,21 +353,30 @@ def _reconcile_analysis(ctx: PassContext) -> None:
     active_name, _ = _services(ctx)
     switched = _live_hash(ctx, active_name) == new_rs.pod_hash
     base = f"{ro.name}-{new_rs.pod_hash}-{ctx.revision}"
-    if strategy.get("prePromotionAnalysis") is not None and not switched and _ready_for_pause(ctx):
-        if pre is None:
-            pre = create_run(
-                ctx, "PrePromotion", f"{base}-pre", as_mapping(strategy["prePromotionAnalysis"]), None
-            )
-        react_to_run(ctx, pre, "PrePromotion", as_mapping(previous.get("prePromotionAnalysisRunStatus")))
+    if strategy.get("prePromotionAnalysis") is not None and not switched:
+        ready = _ready_for_pause(ctx)
+        pre = _promotion_run(ctx, pre, "PrePromotion", f"{base}-pre", "prePromotionAnalysis", start=ready)
+        if ready:
+            react_to_run(ctx, pre, "PrePromotion", as_mapping(previous.get("prePromotionAnalysisRunStatus")))
     if strategy.get("postPromotionAnalysis") is not None and switched and saturated(ro, new_rs):
-        if post is None:
-            post = create_run(
-                ctx, "PostPromotion", f"{base}-post", as_mapping(strategy["postPromotionAnalysis"]), None
-            )
+        post = _promotion_run(ctx, post, "PostPromotion", f"{base}-post", "postPromotionAnalysis", start=True)
         react_to_run(ctx, post, "PostPromotion", as_mapping(previous.get("postPromotionAnalysisRunStatus")))
     reconcile_other_runs(ctx, (pre, post), prune=True)
     blue_green["prePromotionAnalysisRunStatus"] = run_status(pre)
     blue_green["postPromotionAnalysisRunStatus"] = run_status(post)
+
+
+def _promotion_run(
+    ctx: PassContext, run: AnalysisRunView | None, kind: str, name: str, field: str, *, start: bool
+) -> AnalysisRunView | None:
+    """Argo's ``reconcilePre/PostPromotionAnalysisRun``: the recorded run; a first one once
+    ``start`` allows; or a new one at once when the user retried an abort or promoted past an
+    inconclusive run (`needs_new_run`), else the old verdict would abort or pause again."""
+    if run is None:
+        return create_run(ctx, kind, name, as_mapping(_strategy(ctx.ro)[field]), None) if start else None
+    if ctx.ro.pause_condition(INCONCLUSIVE_ANALYSIS) is None and needs_new_run(ctx, run):
+        return create_run(ctx, kind, name, as_mapping(_strategy(ctx.ro)[field]), None)
+    return run
 
 
 def _should_full_promote(ctx: PassContext, status: Mapping[str, Any]) -> str:

@@ -42,6 +42,7 @@ from rollouts.planner.steps import current_step, step_kind
 __all__ = [
     "create_run",
     "current_experiment",
+    "needs_new_run",
     "react_to_run",
     "reconcile_canary_analysis",
     "reconcile_experiment",
@@ -111,7 +112,7 @@ def reconcile_other_runs(ctx: PassContext, current: Iterable[AnalysisRunView | N
             ctx.actions.append(DeleteAnalysisRun(run.name))
 
 
-def _needs_new_run(ctx: PassContext, run: AnalysisRunView | None) -> bool:
+def needs_new_run(ctx: PassContext, run: AnalysisRunView | None) -> bool:
     """Argo's ``needsNewAnalysisRun``: none yet; the user resumed an inconclusive pause; or a retry."""
     if run is None:
         return True
@@ -205,7 +206,7 @@ def _step_run(ctx: PassContext, current: AnalysisRunView | None) -> AnalysisRunV
         terminate_run(ctx, current)
         return None
     analysis = as_mapping(step.get("analysis"))
-    if not as_list(analysis.get("templates")) or not _needs_new_run(ctx, current):
+    if not as_list(analysis.get("templates")) or not needs_new_run(ctx, current):
         return current
     base = f"{ro.name}-{ctx.current_pod_hash}-{ctx.revision}-{index}"
     return create_run(ctx, "Step", base, analysis, index)
@@ -222,7 +223,7 @@ def _background_run(ctx: PassContext, current: AnalysisRunView | None) -> Analys
     before_start = starting is not None and index is not None and index < as_int(starting, 0)
     if ro.is_fully_promoted or not ro.stable_rs or not ro.current_pod_hash or before_start:
         return None
-    if not _needs_new_run(ctx, current):
+    if not needs_new_run(ctx, current):
         return current
     base = f"{ro.name}-{ctx.current_pod_hash}-{ctx.revision}"
     return create_run(ctx, "Background", base, analysis, None)

@@ -348,6 +348,53 @@ def test_failed_pre_promotion_analysis_aborts() -> None:
     assert w.status["message"].endswith("Blue/green pre-promotion analysis phase failed: error rate too high")
 
 
+@pytest.mark.parametrize("preview_scaled_down", [False, True])
+def test_retry_after_a_failed_pre_promotion_analysis_starts_a_new_run(preview_scaled_down: bool) -> None:
+    """Argo's ``needsNewAnalysisRun``: a retry (``abortedAt`` still set, ``abort`` cleared) starts
+    a new run at once, even while the aborted preview is still scaling back up."""
+    analysis = {"templates": [{"templateName": "smoke"}]}
+    w = deployed(prePromotionAnalysis=analysis, abortScaleDownDelaySeconds=5)
+    w.run()
+    (failed,) = [a for p in w.plans for a in p.actions if isinstance(a, CreateAnalysisRun)]
+    w.analysis_runs[failed.name] = AnalysisRunView(failed.name, "Failed", "exit code 1")
+    w.run()
+    new = w.status["currentPodHash"]
+    if preview_scaled_down:
+        w.advance(6)
+        w.run()
+        assert w.by_hash(new).spec_replicas == 0
+    assert w.status["abort"] is True
+    w.plans.clear()
+    apply_merge_patch(w.rollout, operations.retry(w.rollout).status or {})
+    w.run()
+    (retried,) = [a for p in w.plans for a in p.actions if isinstance(a, CreateAnalysisRun)]
+    assert (retried.kind, retried.name) == ("PrePromotion", f"{failed.name}.1")
+    assert not w.status.get("abort") and "abortedAt" not in w.status
+    assert w.status["blueGreen"]["prePromotionAnalysisRunStatus"]["name"] == retried.name
+    w.analysis_runs[retried.name] = AnalysisRunView(retried.name, "Successful")
+    w.run()
+    assert w.status["stableRS"] == new == selects(w)[0]
+    assert w.status["phase"] == "Healthy"
+
+
+def test_promote_after_an_inconclusive_pre_promotion_analysis_starts_a_new_run() -> None:
+    analysis = {"templates": [{"templateName": "smoke"}]}
+    w = deployed(prePromotionAnalysis=analysis)
+    w.run()
+    (first,) = [a for p in w.plans for a in p.actions if isinstance(a, CreateAnalysisRun)]
+    w.analysis_runs[first.name] = AnalysisRunView(first.name, "Inconclusive")
+    w.run()
+    assert [c["reason"] for c in w.status["pauseConditions"]] == ["InconclusiveAnalysisRun"]
+    w.run()  # still paused on the same run: no new one while the pause stands
+    assert [a for p in w.plans for a in p.actions if isinstance(a, CreateAnalysisRun)] == [first]
+    w.plans.clear()
+    apply_merge_patch(w.rollout, operations.promote(w.rollout).status or {})
+    w.run()
+    (second,) = [a for p in w.plans for a in p.actions if isinstance(a, CreateAnalysisRun)]
+    assert second.name == f"{first.name}.1"
+    assert "pauseConditions" not in w.status
+
+
 def test_post_promotion_analysis_gates_marking_stable() -> None:
     analysis = {"templates": [{"templateName": "smoke"}]}
     w = deployed(postPromotionAnalysis=analysis)
