@@ -1,5 +1,6 @@
 # ruff: noqa: F401, F811 - pytest fixtures imported from the harness are parameters by design
-"""A status patch that conflicts (409) posts none of the pass's transition Events (§3.1 step 5-6).
+"""A Rollout write that conflicts (409) posts none of the pass's transition Events (§3.1 step 5-6)
+and overwrites nothing a user changed meanwhile.
 
 The `Applier` is driven directly against the devcluster's real apiserver with a Rollout read
 before someone else edited it, so its ``resourceVersion`` precondition fails for real. The
@@ -19,7 +20,7 @@ from test_controller_harness import Cluster, cluster, rollout_crds, rollout_mani
 from rollouts.controller.apply import Applier, Outcome, Written
 from rollouts.controller.kube import KubeClient, load_configuration
 from rollouts.devcluster import DevCluster
-from rollouts.planner import EmitEvent, Plan
+from rollouts.planner import EmitEvent, PatchRollout, Plan, operations
 
 NAME = "contested"
 PAUSED = EmitEvent("RolloutPaused", "Rollout is paused (CanaryPauseStep)")
@@ -63,3 +64,34 @@ def test_a_conflicting_status_patch_posts_transitions_only_after_the_replanned_w
     assert outcome.status_written
     assert cluster.status(NAME)["phase"] == "Paused"
     assert reasons(cluster) == ["RolloutPaused", "ScalingReplicaSet"]
+
+
+def test_a_user_promote_before_our_revision_write_is_kept_and_the_pass_re_planned(
+    devcluster: DevCluster, rollout_crds: list[str], cluster: Cluster
+) -> None:
+    """The planned metadata write (revision annotation) is guarded like the status write: were it
+    not, it would succeed, return the user's new version and let the status patch planned from
+    the older state through on top of the user's promote."""
+    cluster.create_rollout(rollout_manifest(NAME, {"canary": {"steps": [{"pause": {}}]}}, replicas=1))
+    pause = [{"reason": "CanaryPauseStep", "startTime": "2024-05-01T12:00:00Z"}]
+    cluster.patch_status(NAME, {"status": {"pauseConditions": pause, "currentStepIndex": 0}})
+    stale = cluster.rollout(NAME)
+    cluster.patch_status(NAME, operations.promote(stale).status)  # lands while the pass computes
+
+    revision = PatchRollout({"metadata": {"annotations": {"rollout.argoproj.io/revision": "2"}}})
+    plan = Plan(actions=(revision,), status_patch={"pauseConditions": pause, "message": "CanaryPauseStep"})
+    outcome = apply(devcluster, plan, stale)
+    assert (outcome.status_written, outcome.replan, outcome.gone) == (False, True, False)
+    after = cluster.rollout(NAME)
+    assert after["status"] == {"currentStepIndex": 0}  # the promote cleared the pause, kept
+    assert "rollout.argoproj.io/revision" not in (after["metadata"].get("annotations") or {})
+    assert outcome.rollout is not None
+    assert outcome.rollout["metadata"]["resourceVersion"] == after["metadata"]["resourceVersion"]
+
+    # the re-planned pass from the re-read: both writes go through, the second guarded by the
+    # version the first returned (no 409 on our own write)
+    outcome = apply(devcluster, Plan(actions=(revision,), status_patch={"message": "x"}), outcome.rollout)
+    assert outcome.status_written and not outcome.replan
+    after = cluster.rollout(NAME)
+    assert after["metadata"]["annotations"]["rollout.argoproj.io/revision"] == "2"
+    assert after["status"] == {"currentStepIndex": 0, "message": "x"}
