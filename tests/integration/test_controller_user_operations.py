@@ -9,7 +9,10 @@ pass re-reads and plans again instead of overwriting the user's change.
 * a busy canary (cycling through weights, timed and indefinite pauses, new revisions) gets the
   plugin's exact patches at random (seeded) moments over hundreds of passes; after each one the
   test waits for the controller's own reaction to it (a phase, an observed generation: fields
-  only a pass that saw the operation writes) — a lost operation never shows it and fails;
+  only a pass that saw the operation writes) — a lost operation never shows it and fails.
+  Status patches are diffs, so a stale pass only overwrites a field it changed itself, and
+  random moments rarely hit one: this is the end-to-end check; the race itself is forced
+  deterministically in ``test_controller_apply_conflict.py`` and the unit tests;
 * the case seen on the devcluster: a blue-green Rollout aborted by a failed pre-promotion
   analysis, its args fixed and ``retry`` sent right after, is retried and promoted;
 * a quiet canary update with no user about sends no Rollout read and gets no 409: guarding the
