@@ -140,14 +140,12 @@ def _true_condition(job: Mapping[str, Any], kind: str) -> Mapping[str, Any] | No
     return None
 
 
-def job_verdict(job: Mapping[str, Any]) -> tuple[AnalysisPhase, str] | None:
-    """Successful on ``Complete``, Failed on ``Failed`` (with the condition's message), else None."""
+def job_verdict(job: Mapping[str, Any]) -> AnalysisPhase | None:
+    """Successful on ``Complete``, Failed on ``Failed``, else None (upstream adds no message)."""
     if _true_condition(job, "Complete") is not None:
-        return AnalysisPhase.SUCCESSFUL, ""
-    failed = _true_condition(job, "Failed")
-    if failed is not None:
-        detail = str(failed.get("message") or failed.get("reason") or "")
-        return AnalysisPhase.FAILED, detail
+        return AnalysisPhase.SUCCESSFUL
+    if _true_condition(job, "Failed") is not None:
+        return AnalysisPhase.FAILED
     return None
 
 
@@ -179,7 +177,10 @@ def job_pod_selector(job: Mapping[str, Any]) -> str | None:
 
 
 def pod_image_problem(pods: Sequence[Mapping[str, Any]]) -> str | None:
-    """A message naming the first pod container that cannot pull its image, if any."""
+    """Upstream's message naming the first pod container that cannot pull its image, if any.
+
+    The text, trailing newline included, is upstream's: it ends up in the run's message.
+    """
     for pod in pods:
         status = pod.get("status") or {}
         pod_name = (pod.get("metadata") or {}).get("name", "")
@@ -188,7 +189,10 @@ def pod_image_problem(pods: Sequence[Mapping[str, Any]]) -> str | None:
                 waiting = (container.get("state") or {}).get("waiting") or {}
                 reason = waiting.get("reason")
                 if reason in IMAGE_PROBLEMS:
-                    return f"job pod {pod_name} container {container.get('name', '')}: {reason}"
+                    return (
+                        f"Pod {pod_name}, container {container.get('name', '')} has terminal error "
+                        f"({reason}): {waiting.get('message', '')}\n"
+                    )
     return None
 
 
@@ -240,13 +244,15 @@ class JobProvider:
         name = job_name(self.run, metric.name, self.results.get(metric.name))
         try:
             manifest = job_manifest(self.run, metric, name, self.namespace)
-            try:
-                await self.api.call("POST", self._jobs(self.namespace), body=manifest)
-            except ApiCallError as error:
-                if error.status != 409 or not await self._ours(name):
-                    raise
-        except (ApiCallError, ValueError) as error:
-            return error_measurement(f"job {name} could not be created: {error}", started, self.clock())
+        except ValueError as error:
+            return error_measurement(str(error), started, self.clock())
+        try:
+            await self.api.call("POST", self._jobs(self.namespace), body=manifest)
+        except ApiCallError as error:
+            # As upstream, the message is the API server's own, also when the Job that exists is
+            # not this run's or cannot be read.
+            if error.status != 409 or not await self._ours(name):
+                return error_measurement(error.message, started, self.clock())
         return Measurement(
             phase=str(AnalysisPhase.RUNNING),
             started_at=format_time(started),
@@ -256,7 +262,10 @@ class JobProvider:
 
     async def _ours(self, name: str) -> bool:
         """Whether an existing Job of that name was created for this run (a retried create)."""
-        existing = await self.api.call("GET", f"{self._jobs(self.namespace)}/{name}")
+        try:
+            existing = await self.api.call("GET", f"{self._jobs(self.namespace)}/{name}")
+        except ApiCallError:
+            return False
         return bool(((existing.get("metadata") or {}).get("labels") or {}).get(RUN_UID_LABEL) == self.run.uid)
 
     def _where(self, measurement: Measurement) -> tuple[str, str]:
@@ -266,6 +275,7 @@ class JobProvider:
     async def resume(self, metric: Metric, measurement: Measurement) -> Measurement:
         name, namespace = self._where(measurement)
         now = self.clock()
+        problem: str | None = None
         try:
             job = await self.api.call("GET", f"{self._jobs(namespace)}/{name}")
             verdict = job_verdict(job)
@@ -275,14 +285,16 @@ class JobProvider:
                     "GET", f"/api/v1/namespaces/{namespace}/pods", params={"labelSelector": selector}
                 )
                 problem = pod_image_problem(pods.get("items") or [])
-                if problem is not None:
-                    verdict = AnalysisPhase.INCONCLUSIVE, problem
-        except (ApiCallError, ValueError) as error:
-            return finish_measurement(measurement, AnalysisPhase.ERROR, f"job {name}: {error}", now)
+        except ApiCallError as error:
+            return finish_measurement(measurement, AnalysisPhase.ERROR, error.message, now)
+        except ValueError as error:
+            return finish_measurement(measurement, AnalysisPhase.ERROR, str(error), now)
+        if problem is not None:
+            return finish_measurement(measurement, AnalysisPhase.INCONCLUSIVE, problem, now)
         if verdict is None:
             started = parse_time(measurement.started_at) or now
             return measurement.model_copy(update={"resume_at": format_time(next_check_at(started, now))})
-        return finish_measurement(measurement, verdict[0], verdict[1], now)
+        return finish_measurement(measurement, verdict, "", now)
 
     async def terminate(self, metric: Metric, measurement: Measurement) -> Measurement:
         name, namespace = self._where(measurement)
@@ -290,9 +302,7 @@ class JobProvider:
         try:
             await self._delete(namespace, name, "Foreground")
         except ApiCallError as error:
-            return finish_measurement(
-                measurement, AnalysisPhase.ERROR, f"job {name} could not be deleted: {error}", now
-            )
+            return finish_measurement(measurement, AnalysisPhase.ERROR, error.message, now)
         return finish_measurement(measurement, AnalysisPhase.INCONCLUSIVE, "", now)
 
     async def _delete(self, namespace: str, name: str, propagation: str) -> None:

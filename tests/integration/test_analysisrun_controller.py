@@ -288,7 +288,10 @@ def test_a_job_whose_image_cannot_be_pulled_is_inconclusive(
     assert status["phase"] == "Inconclusive", status
     measurement = status["metricResults"][0]["measurements"][0]
     assert measurement["phase"] == "Inconclusive"
-    assert "ErrImagePull" in measurement["message"] or "ImagePullBackOff" in measurement["message"]
+    # upstream's text: "Pod <pod>, container <c> has terminal error (<reason>): <waiting message>\n"
+    assert measurement["message"].startswith("Pod "), measurement["message"]
+    assert ", container check has terminal error (" in measurement["message"]
+    assert 'image "example/denied:1"' in measurement["message"]
 
 
 def test_a_restarted_controller_neither_skips_nor_repeats_measurements(

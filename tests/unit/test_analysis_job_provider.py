@@ -166,17 +166,15 @@ def condition(kind: str, status: str = "True", message: str = "") -> dict[str, A
     ("conditions", "expected"),
     [
         ([], None),
-        ([condition("Complete")], (AnalysisPhase.SUCCESSFUL, "")),
+        ([condition("Complete")], AnalysisPhase.SUCCESSFUL),
         ([condition("Complete", "False")], None),
-        (
-            [condition("Failed", message="Job has reached the specified backoff limit")],
-            (AnalysisPhase.FAILED, "Job has reached the specified backoff limit"),
-        ),
+        # upstream keeps the condition's message out of the measurement
+        ([condition("Failed", message="Job has reached the specified backoff limit")], AnalysisPhase.FAILED),
         ([condition("Suspended")], None),
     ],
 )
 def test_verdict_from_job_conditions(
-    conditions: list[dict[str, Any]], expected: tuple[AnalysisPhase, str] | None
+    conditions: list[dict[str, Any]], expected: AnalysisPhase | None
 ) -> None:
     assert job_verdict({"status": {"conditions": conditions}}) == expected
     assert job_verdict({}) is None
@@ -187,10 +185,20 @@ def test_image_pull_problems_name_pod_and_container() -> None:
         "metadata": {"name": "p1"},
         "status": {
             "initContainerStatuses": [{"name": "init", "state": {"running": {}}}],
-            "containerStatuses": [{"name": "c", "state": {"waiting": {"reason": "ImagePullBackOff"}}}],
+            "containerStatuses": [
+                {
+                    "name": "c",
+                    "state": {
+                        "waiting": {"reason": "ImagePullBackOff", "message": 'Back-off pulling image "x"'}
+                    },
+                }
+            ],
         },
     }
-    assert pod_image_problem([pod]) == "job pod p1 container c: ImagePullBackOff"
+    # upstream's text, trailing newline included
+    assert pod_image_problem([pod]) == (
+        'Pod p1, container c has terminal error (ImagePullBackOff): Back-off pulling image "x"\n'
+    )
     creating = {
         "metadata": {"name": "p2"},
         "status": {
