@@ -263,7 +263,9 @@ def finish(ctx: PassContext, status: dict[str, Any]) -> Plan:
     scale_workload = workload_scale(ro, new_status, revision=ctx.revision)
     if scale_workload is not None:
         ctx.actions.append(scale_workload)
-    patch = merge_patch(ro.status, new_status)
+    # Diffed against the observed status as Argo's typed view sees it: a zero value stored by
+    # someone else (a user's `abort: false` after retry) is invisible to it, so it stays.
+    patch = merge_patch(normalized_status(ro.status), new_status)
     if patch:
         _pause_events(ctx, new_status)
     else:
