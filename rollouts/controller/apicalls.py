@@ -46,6 +46,7 @@ __all__ = [
     "get_object",
     "get_replica_set",
     "list_pods",
+    "patch_event",
     "patch_replica_set",
     "patch_rollout",
     "patch_rollout_status",
@@ -250,3 +251,9 @@ def list_pods(namespace: str, label_selector: str) -> Request:
 def create_event(namespace: str, event: Mapping[str, Any]) -> Request:
     name = str(event.get("involvedObject", {}).get("name", ""))
     return Request("POST", f"/api/v1/namespaces/{namespace}/events", "events", name, namespace, dict(event))
+
+
+def patch_event(namespace: str, name: str, patch: Mapping[str, Any]) -> Request:
+    """A repeat of an Event: its count and timestamps, as client-go's recorder patches them."""
+    path = f"/api/v1/namespaces/{namespace}/events/{name}"
+    return Request("PATCH", path, "events", name, namespace, dict(patch), STRATEGIC_MERGE_PATCH)

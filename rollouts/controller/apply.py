@@ -32,15 +32,20 @@ newRS and stableRS, read here for their pod templates. A run or Experiment that 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+import httpx
+
 import traffic
 from rollouts.controller import apicalls
 from rollouts.controller.analysisruns import RunCreationError, create_analysis_run
+from rollouts.controller.correlation import Correlated, Correlator
 from rollouts.controller.events import event_body
 from rollouts.controller.kube import ApiError, KubeClient
 from rollouts.controller.observe import (
@@ -86,6 +91,9 @@ log = logging.getLogger(__name__)
 NOT_FOUND: Final = 404
 CONFLICT: Final = 409
 TOO_MANY_REQUESTS: Final = 429
+SERVER_ERROR: Final = 500
+EVENT_TRIES: Final = 12
+EVENT_RETRY_SECONDS: Final = 10.0
 
 
 @dataclass
@@ -160,6 +168,8 @@ class Applier:
         self._clock = clock
         self._on_event = on_event
         self._traffic_settings = traffic_settings or traffic.TrafficSettings()
+        self._correlator = Correlator()
+        self._event_retries: set[asyncio.Task[None]] = set()
 
     async def apply(
         self,
@@ -481,14 +491,52 @@ class Applier:
             outcome.gone = True
 
     async def emit(self, rollout: Mapping[str, Any], event: EmitEvent) -> None:
-        """Post a Kubernetes Event; failures are logged, never raised (Events are best effort)."""
+        """Report an Event as client-go's recorder does: a repeat patches the count of the Event
+        already posted, many similar ones are combined (``correlation``); a post that fails for a
+        transient reason is retried off the reconcile path. Never raises (Events are best effort)."""
         namespace = as_str(as_mapping(rollout.get("metadata")).get("namespace"))
-        body = event_body(
-            rollout, reason=event.reason, message=event.message, warning=event.warning, now=self._clock()
-        )
+        now = self._clock()
+        body = event_body(rollout, reason=event.reason, message=event.message, warning=event.warning, now=now)
         if self._on_event is not None:
             self._on_event(rollout, event)
+        correlated = self._correlator.correlate(body, now)
+        if not await self._post_event(namespace, correlated):
+            task = asyncio.get_running_loop().create_task(self._retry_event(namespace, correlated))
+            self._event_retries.add(task)
+            task.add_done_callback(self._event_retries.discard)
+
+    async def _post_event(self, namespace: str, correlated: Correlated) -> bool:
+        """One try; ``True`` once done (accepted, or refused for good), ``False`` to try again."""
+        name = as_str(as_mapping(correlated.body.get("metadata")).get("name"))
         try:
-            await self._client.send(apicalls.create_event(namespace, body))
-        except (ApiError, OSError) as error:
-            log.warning("could not post Event %s on %s: %s", event.reason, namespace, error)
+            if correlated.patch is not None:
+                try:
+                    posted = await self._client.send(apicalls.patch_event(namespace, name, correlated.patch))
+                except ApiError as error:
+                    if error.status != NOT_FOUND:
+                        raise
+                    posted = await self._client.send(apicalls.create_event(namespace, correlated.body))
+            else:
+                posted = await self._client.send(apicalls.create_event(namespace, correlated.body))
+        except ApiError as error:
+            if error.status == CONFLICT:  # an earlier try landed after all
+                return True
+            transient = error.status == TOO_MANY_REQUESTS or error.status >= SERVER_ERROR
+            log.warning("could not post Event %s on %s: %s", correlated.body.get("reason"), namespace, error)
+            return not transient
+        except (OSError, httpx.TransportError) as error:
+            reason = correlated.body.get("reason")
+            log.warning("could not post Event %s on %s: %r", reason, namespace, error)
+            return False
+        self._correlator.posted(posted if isinstance(posted, Mapping) else correlated.body)
+        return True
+
+    async def _retry_event(self, namespace: str, correlated: Correlated) -> None:
+        """client-go's schedule: up to 12 tries in all, the first retry after a random part of
+        10 s (so controllers do not retry in step), then every 10 s."""
+        for attempt in range(1, EVENT_TRIES):
+            pause = EVENT_RETRY_SECONDS * (random.random() if attempt == 1 else 1.0)
+            await asyncio.sleep(pause)
+            if await self._post_event(namespace, correlated):
+                return
+        log.warning("gave up posting Event %s on %s", correlated.body.get("reason"), namespace)

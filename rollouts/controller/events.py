@@ -13,11 +13,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
+from rollouts.planner.actions import EmitEvent
 from rollouts.planner.inputs import format_time
 
-__all__ = ["COMPONENT", "event_body"]
+__all__ = ["COMPONENT", "added_to_informer_event", "event_body"]
 
 COMPONENT: Final = "rollouts-controller"
+ADDED_TO_INFORMER: Final = "RolloutAddedToInformer"
+
+
+def added_to_informer_event(namespace: str, name: str) -> EmitEvent:
+    """What Argo posts when its informer first lists or sees a Rollout (every controller start)."""
+    return EmitEvent(ADDED_TO_INFORMER, f"Rollout resource added to informer: {namespace}/{name}")
 
 
 def event_body(

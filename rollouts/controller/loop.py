@@ -32,6 +32,7 @@ from typing import Any, Final, Protocol
 from analysis.controller.loops import KeyedLoops
 from rollouts.controller import apicalls
 from rollouts.controller.apply import Applier, Outcome, Unsupported, Written
+from rollouts.controller.events import added_to_informer_event
 from rollouts.controller.kube import ApiError, KubeClient
 from rollouts.controller.metrics import ControllerMetrics
 from rollouts.controller.observe import (
@@ -118,6 +119,7 @@ class RolloutLoop:
         self._failures = 0
         self._idle_replans = 0
         self._reported: set[tuple[int, Unsupported]] = set()
+        self._announced = False
         self.task: asyncio.Task[None] | None = None
 
     # -- fed by the watch handlers
@@ -204,9 +206,15 @@ class RolloutLoop:
     async def reconcile(self) -> Outcome | None:
         """Plan and apply one pass from the freshest state; ``None`` when there is nothing to do."""
         rollout = self.rollout
-        if rollout is None or RolloutView(rollout).deleting:
+        if rollout is None:
             return None
         shell = self._shell
+        if not self._announced:
+            # Argo's informer AddFunc: once per Rollout and controller process, before any pass
+            self._announced = True
+            await shell.applier.emit(rollout, added_to_informer_event(self.namespace, self.name))
+        if RolloutView(rollout).deleting:
+            return None
         now = shell.clock()
         outcome = Outcome()
         if await self._adopt_orphans(rollout, outcome):

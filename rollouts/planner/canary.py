@@ -173,10 +173,11 @@ def _template_or_steps_changed(ctx: PassContext) -> bool:
 
 
 def _pipeline(ctx: PassContext) -> Plan:
-    if _template_or_steps_changed(ctx):
-        ctx.sync_new_rs_revision()
-        return _sync_status(ctx, changed=True)
+    # newRS is created (with 0 pods) in the very pass that sees the change, as Argo's
+    # rolloutCanary does before it returns with the status-only sync; scaling starts next pass.
     ensure_new_rs(ctx)
+    if _template_or_steps_changed(ctx):
+        return _sync_status(ctx, changed=True)
     if reconcile_restart(ctx, max_unavailable=_surge_and_unavailable(ctx)[1]):
         return Plan(actions=tuple(ctx.actions), notes=("evicting pods for spec.restartAt",))
     for rs in revision_history_deletions(ctx.other_rss, ctx.ro.revision_history_limit):

@@ -318,7 +318,9 @@ class PassContext:
             self.revision = max(self.revision, revision)
             return
         self.actions.append(PatchRollout({"metadata": {"annotations": {REVISION_ANNOTATION: str(revision)}}}))
-        self.event("RolloutUpdated", f"Rollout updated to revision {revision}")
+        # Reports the revision write, so it is posted as that write lands (before the
+        # NewReplicaSetCreated that follows it, Argo's order), not after the status patch.
+        self.event("RolloutUpdated", f"Rollout updated to revision {revision}", with_write=True)
         self.revision = revision
 
 

@@ -121,7 +121,9 @@ def compute_conditions(ctx: PassContext, status: dict[str, Any]) -> None:
     condition = new_condition(COMPLETED, str(completed), Reason.COMPLETED, Reason.COMPLETED, now)
     conditions, changed = set_condition(conditions, condition)
     if changed and not completed:
-        revision, pod_hash = ctx.revision + 1, status["currentPodHash"]
+        # newRS is created in the pass that sees the update, so its revision is the one started
+        revision = ctx.new_rs.revision if ctx.new_rs is not None and ctx.new_rs.revision else ctx.revision + 1
+        pod_hash = status["currentPodHash"]
         ctx.event(
             Reason.NOT_COMPLETED, f"Rollout not completed, started update to revision {revision} ({pod_hash})"
         )

@@ -65,10 +65,17 @@ def stable_and_canary(w: World) -> tuple[int, int]:
     return w.by_hash(w.status["stableRS"]).spec_replicas, w.by_hash(w.status["currentPodHash"]).spec_replicas
 
 
-def test_first_pass_of_a_new_rollout_only_records_the_reset() -> None:
+def test_first_pass_of_a_new_rollout_creates_the_replica_set_empty_and_records_the_reset() -> None:
+    # As Argo's rolloutCanary: the ReplicaSet is created in the pass that sees the new template
+    # (0 pods), the Events in Argo's order, and the scaling waits for the next pass.
     w = world()
     plan = w.reconcile()
-    assert not plan.of_type(CreateReplicaSet)
+    (created,) = plan.of_type(CreateReplicaSet)
+    assert created.manifest["spec"]["replicas"] == 0
+    assert not plan.of_type(ScaleReplicaSet)
+    reasons = [event.reason for event in plan.of_type(EmitEvent)]
+    assert reasons == ["RolloutUpdated", "NewReplicaSetCreated", "RolloutNotCompleted"]
+    assert [event.with_write for event in plan.of_type(EmitEvent)] == [True, True, False]
     assert w.status["currentStepIndex"] == 0
     assert w.status["currentStepHash"] == short_hash(STEPS)
     assert w.status["observedGeneration"] == "1"
@@ -100,7 +107,6 @@ def test_initial_deploy_is_promoted_without_steps() -> None:
 
 def test_new_replica_set_manifest() -> None:
     w = world()
-    w.reconcile()
     plan = w.reconcile()
     (create,) = plan.of_type(CreateReplicaSet)
     metadata, spec = create.manifest["metadata"], create.manifest["spec"]
@@ -519,6 +525,6 @@ def test_only_events_reporting_a_write_are_posted_before_the_status_write() -> N
     events = [event for plan in w.plans for event in plan.of_type(EmitEvent)]
     with_write = {event.reason for event in events if event.with_write}
     transitions = {event.reason for event in events if not event.with_write}
-    assert with_write == {"NewReplicaSetCreated", "ScalingReplicaSet"}
+    assert with_write == {"RolloutUpdated", "NewReplicaSetCreated", "ScalingReplicaSet"}
     assert {"RolloutPaused", "RolloutNotCompleted"} <= transitions
     assert not with_write & transitions

@@ -130,7 +130,7 @@ def test_revision_sync_raises_revision_keeps_history_and_copies_annotations() ->
         },
     )
     assert rollout_patch == PatchRollout({"metadata": {"annotations": {"rollout.argoproj.io/revision": "4"}}})
-    assert event == EmitEvent("RolloutUpdated", "Rollout updated to revision 4")
+    assert event == EmitEvent("RolloutUpdated", "Rollout updated to revision 4", with_write=True)
     assert ctx.revision == 4
 
 
