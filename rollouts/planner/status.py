@@ -254,6 +254,13 @@ def normalized_status(status: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
+def typed_status_patch(observed: Mapping[str, Any], status: Mapping[str, Any]) -> dict[str, Any]:
+    """The status patch as Argo's typed view sees both sides: zero values are absent, so one
+    stored by someone else (a user's ``abort: false`` after retry) stays, and none is written
+    (no ``message: ""``)."""
+    return merge_patch(normalized_status(observed), normalized_status(status))
+
+
 def finish(ctx: PassContext, status: dict[str, Any]) -> Plan:
     """Fold pause/abort intent into ``status``, stamp generation and phase, and build the `Plan`."""
     ro = ctx.ro
@@ -265,9 +272,7 @@ def finish(ctx: PassContext, status: dict[str, Any]) -> Plan:
     scale_workload = workload_scale(ro, new_status, revision=ctx.revision)
     if scale_workload is not None:
         ctx.actions.append(scale_workload)
-    # Diffed against the observed status as Argo's typed view sees it: a zero value stored by
-    # someone else (a user's `abort: false` after retry) is invisible to it, so it stays.
-    patch = merge_patch(normalized_status(ro.status), new_status)
+    patch = typed_status_patch(ro.status, new_status)
     if patch:
         _pause_events(ctx, new_status)
     else:
@@ -323,7 +328,9 @@ def paused_condition_prepass(ctx: PassContext) -> Plan | None:
     aborted_condition = progressing is not None and progressing.get("reason") == Reason.ABORTED
     is_paused = bool(ro.pause_conditions) or ro.paused
     updates: list[dict[str, Any]] = []
-    if is_paused != progress_paused and not aborted_condition:
+    # A completed rollout keeps its Progressing condition when paused or resumed (Argo v1.10.1:
+    # otherwise the pipeline's NewReplicaSetAvailable and this would flip it every pass).
+    if is_paused != progress_paused and not aborted_condition and not rollout_completed(ro.status):
         if is_paused:
             updates.append(new_condition(PROGRESSING, "Unknown", Reason.PAUSED, Reason.PAUSED_MESSAGE, now))
         else:
@@ -343,7 +350,7 @@ def paused_condition_prepass(ctx: PassContext) -> Plan | None:
     status["conditions"] = conditions
     status["observedGeneration"] = str(ro.generation)
     status["phase"], status["message"] = rollout_phase(ro, status)
-    patch = merge_patch(ro.status, status)
+    patch = typed_status_patch(ro.status, status)
     return Plan(actions=(), status=status, status_patch=patch or None)
 
 
@@ -362,7 +369,7 @@ def invalid_spec_plan(ctx: PassContext, error: str) -> Plan:
     status["conditions"] = conditions
     status["observedGeneration"] = str(ro.generation)
     status["phase"], status["message"] = rollout_phase(ro, status)
-    patch = merge_patch(ro.status, status)
+    patch = typed_status_patch(ro.status, status)
     actions: list[Action] = []
     if patch:
         actions.append(EmitEvent(Reason.INVALID_SPEC, message, warning=True))
@@ -423,7 +430,7 @@ def create_error_plan(rollout: Mapping[str, Any], replica_set: str, error: str, 
     )
     status = {**ro.status, "conditions": conditions, "observedGeneration": str(ro.generation)}
     status["phase"], status["message"] = rollout_phase(ro, status)
-    patch = merge_patch(ro.status, status)
+    patch = typed_status_patch(ro.status, status)
     return Plan(
         actions=(EmitEvent(Reason.RS_CREATE_ERROR, message, warning=True),),
         status=status,

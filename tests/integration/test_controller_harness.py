@@ -78,7 +78,15 @@ class ControllerProcess:
 
     def start(self) -> ControllerProcess:
         self.metrics_port, self.healthz_port = free_port(), free_port()
-        command = [
+        command = self.command()
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+        log.close()
+        wait_for(self._healthy, "the controller to answer /healthz")
+        return self
+
+    def command(self) -> list[str]:
+        return [
             sys.executable,
             "-m",
             "rollouts.cli",
@@ -96,11 +104,6 @@ class ControllerProcess:
             "--leader-elect=false",  # one controller per test namespace; the election tests turn it on
             *self.extra_args,
         ]
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
-        log.close()
-        wait_for(self._healthy, "the controller to answer /healthz")
-        return self
 
     def _healthy(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
