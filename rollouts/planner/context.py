@@ -269,6 +269,7 @@ class PassContext:
         self.event(
             "SwitchService",
             f"Switched selector for service '{service_name}' from '{previous}' to '{pod_hash}'",
+            with_write=True,  # posted as the selector write lands, before a scale of the same pass
         )
 
     def switch_service_to_hash(self, service_name: str, pod_hash: str) -> None:

@@ -100,7 +100,7 @@ def test_point_service_adoption_waits_for_full_availability() -> None:
     switch = ctx.actions[0]
     assert switch == SetServiceSelector("svc", "new", None)
     assert ctx.actions[1] == EmitEvent(
-        "SwitchService", "Switched selector for service 'svc' from 'old' to 'new'"
+        "SwitchService", "Switched selector for service 'svc' from 'old' to 'new'", with_write=True
     )
 
 
