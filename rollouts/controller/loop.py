@@ -53,6 +53,7 @@ from rollouts.controller.schedule import failure_backoff, next_pass
 from rollouts.controller.writeback import newer
 from rollouts.planner import EmitEvent, Observed, PatchRollout, Plan, plan_rollout, pods_needed
 from rollouts.planner.context import PassContext
+from rollouts.planner.duration import finished_attempts
 from rollouts.planner.inputs import RolloutView, as_int, as_mapping, as_str
 from rollouts.planner.status import format_selector, invalid_spec_plan
 from rollouts.planner.validation import first_error
@@ -232,6 +233,9 @@ class RolloutLoop:
         else:
             plan = await self._plan(rollout, now)
         applied = await shell.applier.apply(plan, rollout, self._written, workload=workload)
+        if applied.status_written and plan.status is not None:
+            for attempt in finished_attempts(as_mapping(rollout.get("status")), plan.status, now):
+                shell.metrics.observe_attempt(attempt)
         if applied.rollout is not None:
             self._written_rollout = _strip(applied.rollout)
         if applied.unsupported is not None:

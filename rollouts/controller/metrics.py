@@ -21,8 +21,16 @@ from prometheus_client import (
 
 from rollouts.controller.apicalls import Request
 from rollouts.notifications.metrics import NotificationMetrics
+from rollouts.planner.duration import FinishedAttempt
 
 __all__ = ["ControllerMetrics"]
+
+# 30 s to 8 h, the range an update plausibly takes (§10.1)
+DURATION_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0)
+
+
+def _duration_histogram(name: str, documentation: str, registry: CollectorRegistry) -> Histogram:
+    return Histogram(name, documentation, ["status"], buckets=DURATION_BUCKETS, registry=registry)
 
 
 class ControllerMetrics:
@@ -62,6 +70,22 @@ class ControllerMetrics:
         )
         self.info.labels(version="rollouts").set(1)
         self.notifications = NotificationMetrics(self.registry)
+        self.durations = {
+            "total": _duration_histogram("rollout_duration_seconds", "Time an update took", self.registry),
+            "progression": _duration_histogram(
+                "rollout_progression_duration_seconds", "Update time less manual pauses", self.registry
+            ),
+            "manual_pause": _duration_histogram(
+                "rollout_manual_pause_duration_seconds", "Update time in manual pauses", self.registry
+            ),
+        }
+
+    def observe_attempt(self, attempt: FinishedAttempt) -> None:
+        """An update ended (§3.23); called once its status write succeeded."""
+        status = attempt.completion_status
+        self.durations["total"].labels(status=status).observe(attempt.total_seconds)
+        self.durations["progression"].labels(status=status).observe(attempt.progression_seconds)
+        self.durations["manual_pause"].labels(status=status).observe(attempt.manual_pause_seconds)
 
     def observe_request(self, request: Request, status_code: int) -> None:
         self.requests.labels(

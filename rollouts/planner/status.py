@@ -29,6 +29,7 @@ from rollouts.planner.conditions import (
     set_condition,
 )
 from rollouts.planner.context import PassContext
+from rollouts.planner.duration import RolloutFacts, track_duration
 from rollouts.planner.inputs import ReplicaSetView, RolloutView, as_list, as_mapping, as_str
 from rollouts.planner.phase import (
     progress_check_at,
@@ -268,6 +269,7 @@ def finish(ctx: PassContext, status: dict[str, Any]) -> Plan:
     status["workloadObservedGeneration"] = _workload_generation(ro)
     status["observedGeneration"] = str(ro.generation)
     status["phase"], status["message"] = rollout_phase(ro, status)
+    _stamp_duration(ctx, status)
     new_status = normalized_status(status)
     scale_workload = workload_scale(ro, new_status, revision=ctx.revision)
     if scale_workload is not None:
@@ -278,6 +280,21 @@ def finish(ctx: PassContext, status: dict[str, Any]) -> Plan:
     else:
         _requeue_if_stuck(ctx, new_status)
     return Plan(actions=tuple(ctx.actions), status=new_status, status_patch=patch or None)
+
+
+def _stamp_duration(ctx: PassContext, status: dict[str, Any]) -> None:
+    """Carry ``status.duration`` forward to what this pass decided (§3.23)."""
+    new_rs = ctx.new_rs
+    facts = RolloutFacts(
+        new_rs=new_rs,
+        previous_stable_rs=ctx.stable_rs,
+        steps_skipped=ctx.rollback_within_window() or (new_rs is not None and new_rs.has_scale_down_deadline),
+    )
+    duration = track_duration(ctx.ro, status, facts, ctx.now)
+    if duration:
+        status["duration"] = duration
+    else:
+        status.pop("duration", None)
 
 
 def _workload_generation(ro: RolloutView) -> str:
@@ -350,6 +367,7 @@ def paused_condition_prepass(ctx: PassContext) -> Plan | None:
     status["conditions"] = conditions
     status["observedGeneration"] = str(ro.generation)
     status["phase"], status["message"] = rollout_phase(ro, status)
+    _stamp_duration(ctx, status)
     patch = typed_status_patch(ro.status, status)
     return Plan(actions=(), status=status, status_patch=patch or None)
 
